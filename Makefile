@@ -1,0 +1,47 @@
+# aipexport: the user's entry points. The first target run on a fresh machine creates .venv
+# and installs the package into it (again whenever pyproject.toml changes).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+NOTES  := source
+NAME   := aws-ai-practitioner
+BUILD  := build
+
+# Anki updates a note only when the incoming one is newer, so builds are dated by the last
+# commit that touched the notes or the templates (or the newest of those files outside git).
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct -- $(NOTES) templates 2>/dev/null | grep . \
+	|| $(PYTHON) -c "import pathlib; print(max(int(p.stat().st_mtime) for d in ('$(NOTES)', 'templates') for p in pathlib.Path(d).rglob('*') if p.is_file()))")
+export SOURCE_DATE_EPOCH
+
+.DEFAULT_GOAL := help
+.PHONY: help check cards test lint clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+check: $(VENV)/.installed ## Print the diagnostics and a summary for the notes
+	$(BIN)/aipexport check $(NOTES)
+
+cards: $(VENV)/.installed ## Print the cards the notes make
+	$(BIN)/aipexport cards $(NOTES)
+
+lint: $(VENV)/.installed-test ## ruff check and ruff format --check
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+test: lint ## Lint, then run the whole test suite
+	$(BIN)/python -m pytest
+
+clean: ## Remove build outputs (keeps .venv)
+	rm -rf $(BUILD) .pytest_cache .ruff_cache

@@ -1,0 +1,159 @@
+"""Deck sections -> cards: a topic card per section body, a term card per bold-term bullet.
+
+Identity: a topic is its heading path, a term is its heading path plus the chain of bold terms
+it is nested in plus its own text (see :mod:`aipexport.ids`). Sections that share a heading
+path are one topic (their bodies are joined in document order); a term defined twice in the
+same place gets a ``#2`` suffix. Each case is reported once, so nothing merges silently.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aipexport.diagnostics import DiagnosticSink
+from aipexport.ids import guid_for, normalise, slug
+from aipexport.model import Card, Deck, Section, Term
+from aipexport.sources import display_path
+
+TOPIC = "topic"
+TERM = "term"
+BREADCRUMB_SEPARATOR = " › "
+
+
+@dataclass(frozen=True)
+class CardOptions:
+    """What shapes the cards beyond the notes themselves."""
+
+    namespace: str
+    reverse_terms: bool = False
+
+
+def default_namespace(title: str) -> str:
+    """The namespace used when none is configured: the title as a slug."""
+    return slug(title, fallback="notes")
+
+
+def build_cards(deck: Deck, options: CardOptions, sink: DiagnosticSink) -> list[Card]:
+    """Every card of ``deck`` in document order, topics before the terms of their section."""
+    names = {display_path(path): path.relative_to(deck.root).as_posix() for path in deck.sources}
+    builder = _CardBuilder(deck, options, sink, names)
+    return builder.build()
+
+
+class _CardBuilder:
+    def __init__(
+        self, deck: Deck, options: CardOptions, sink: DiagnosticSink, names: Mapping[str, str]
+    ) -> None:
+        self.deck = deck
+        self.options = options
+        self.sink = sink
+        self.names = names
+
+    def build(self) -> list[Card]:
+        groups: dict[tuple[str, ...], list[Section]] = {}
+        for section in self.deck.sections():
+            if section.body_html:
+                groups.setdefault(tuple(normalise(p) for p in section.path), []).append(section)
+        for sections in groups.values():
+            first = sections[0]
+            for repeat in sections[1:]:
+                self.sink.warn(
+                    repeat.location,
+                    "AIP012",
+                    f"heading '{repeat.heading}' repeats the one at line {first.location.line}; "
+                    "both form one topic card",
+                )
+        cards: list[Card] = []
+        term_keys: dict[tuple[str, ...], int] = {}
+        emitted: set[tuple[str, ...]] = set()
+        for section in self.deck.sections():
+            if not section.body_html:
+                continue
+            group_key = tuple(normalise(p) for p in section.path)
+            if group_key not in emitted:
+                emitted.add(group_key)
+                cards.append(self._topic(groups[group_key]))
+            cards.extend(self._term(section, term, term_keys) for term in section.terms)
+        return cards
+
+    def _deck_name(self, section: Section) -> str:
+        if not section.path:
+            return _deck_part(self.deck.title)
+        return f"{_deck_part(self.deck.title)}::{_deck_part(section.path[0])}"
+
+    def _tags(self, section: Section, kind: str) -> tuple[str, ...]:
+        path_tag = "::".join(slug(p) for p in (self.options.namespace, *section.path))
+        return (path_tag, f"aipexport::{kind}")
+
+    def _source(self, section_or_term: Section | Term) -> str:
+        location = section_or_term.location
+        return f"{self.names.get(location.file, location.file)}:{location.line}"
+
+    def _topic(self, sections: list[Section]) -> Card:
+        first = sections[0]
+        back = '<hr class="continued">'.join(s.body_html for s in sections)
+        breadcrumb = html.escape(BREADCRUMB_SEPARATOR.join(first.path[:-1]))
+        source = self._source(first)
+        front = _front(breadcrumb, first.heading_html)
+        return Card(
+            guid=guid_for(self.options.namespace, TOPIC, first.path),
+            kind=TOPIC,
+            deck=self._deck_name(first),
+            front=front,
+            back=back,
+            tags=self._tags(first, TOPIC),
+            location=first.location,
+            source=source,
+            key=first.path,
+            fields=(
+                ("Front", first.heading_html),
+                ("Back", back),
+                ("Breadcrumb", breadcrumb),
+                ("Source", html.escape(source)),
+            ),
+        )
+
+    def _term(self, section: Section, term: Term, seen: dict[tuple[str, ...], int]) -> Card:
+        key = (*section.path, *term.parents, term.text)
+        normal = tuple(normalise(k) for k in key)
+        seen[normal] = seen.get(normal, 0) + 1
+        if seen[normal] > 1:
+            self.sink.warn(
+                term.location,
+                "AIP013",
+                f"term '{term.text}' is defined again in '{section.heading}'; "
+                f"this card is '{term.text} #{seen[normal]}'",
+            )
+            key = (*key[:-1], f"{term.text} #{seen[normal]}")
+        context = html.escape(BREADCRUMB_SEPARATOR.join((*section.path, *term.parents)))
+        source = self._source(term)
+        return Card(
+            guid=guid_for(self.options.namespace, TERM, key),
+            kind=TERM,
+            deck=self._deck_name(section),
+            front=_front(context, term.html),
+            back=term.definition_html,
+            tags=self._tags(section, TERM),
+            location=term.location,
+            source=source,
+            key=key,
+            fields=(
+                ("Term", term.html),
+                ("Definition", term.definition_html),
+                ("Context", context),
+                ("Source", html.escape(source)),
+                ("Reverse", "y" if self.options.reverse_terms else ""),
+            ),
+        )
+
+
+def _front(breadcrumb: str, prompt: str) -> str:
+    crumb = f'<div class="breadcrumb">{breadcrumb}</div>' if breadcrumb else ""
+    return f'{crumb}<div class="prompt">{prompt}</div>'
+
+
+def _deck_part(name: str) -> str:
+    # ``::`` separates subdecks in Anki; inside one name it would split the deck in two.
+    return " ".join(name.replace("::", ":").split())

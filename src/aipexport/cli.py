@@ -1,0 +1,187 @@
+"""The ``aipexport`` command line. Commands are thin: parse options, call one function, report.
+
+Exit status: 0 on success, 1 when the build failed (or ``--strict`` found warnings), 2 for a
+usage error. Problems are printed as ``aipexport: error: ...``; a Python traceback is shown
+only with ``--debug``. Heavy libraries are imported inside the command that needs them, so
+``aipexport check`` and ``aipexport anki`` never load WeasyPrint.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import sys
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from aipexport import __version__
+from aipexport.config import Config, find_project_file, load_config
+from aipexport.errors import AipexportError
+from aipexport.pipeline import Notes, load_notes
+
+
+class _Failure(click.ClickException):
+    """A failed build: printed as ``aipexport: error: ...`` with exit status 1."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"aipexport: error: {self.format_message()}", err=True)
+
+
+class _Group(click.Group):
+    """Turns every failure below it into a message for people (a traceback only with --debug)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AipexportError as error:
+            raise _Failure(str(error)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except OSError as error:
+            if ctx.params.get("debug"):
+                raise
+            where = f"{error.filename}: " if error.filename else ""
+            raise _Failure(f"{where}{error.strerror or error}") from None
+        except Exception as error:
+            if ctx.params.get("debug"):
+                raise
+            raise _Failure(
+                f"internal error: {type(error).__name__}: {error} (run with --debug for details)"
+            ) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="aipexport")
+@click.option("--debug", is_flag=True, help="Show a Python traceback when something fails.")
+def cli(debug: bool) -> None:
+    """Turn Markdown study notes into an Anki deck and a printable PDF cheat-sheet."""
+
+
+def notes_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every command that reads notes takes, folded into one ``notes`` argument."""
+
+    @click.argument(
+        "sources",
+        nargs=-1,
+        required=True,
+        type=click.Path(exists=True, path_type=Path),
+        metavar="SOURCE...",
+    )
+    @click.option(
+        "--config",
+        "config_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="pyproject.toml with a [tool.aipexport] table (default: nearest one above SOURCE).",
+    )
+    @click.option(
+        "--title", help="Deck title (default: front matter, the level-1 heading, or the file name)."
+    )
+    @click.option("--namespace", help="Identity namespace of the cards (default: from the title).")
+    @click.option(
+        "--ignore", multiple=True, metavar="CODE", help="Silence a diagnostic code (repeatable)."
+    )
+    @click.option("--strict", is_flag=True, help="Fail (exit 1) when there is any warning.")
+    @functools.wraps(command)
+    def wrapper(
+        sources: tuple[Path, ...],
+        config_file: Path | None,
+        title: str | None,
+        namespace: str | None,
+        ignore: tuple[str, ...],
+        strict: bool,
+        **kwargs: Any,
+    ) -> Any:
+        config = load_config(config_file or find_project_file(sources[0]))
+        overrides: dict[str, Any] = {"title": title, "namespace": namespace}
+        if ignore:
+            overrides["ignore"] = config.ignore | {code.upper() for code in ignore}
+        config = config.with_overrides(**overrides)
+        notes = load_notes(sources, _with_command_options(config, kwargs))
+        for diagnostic in notes.diagnostics:
+            click.echo(str(diagnostic), err=True)
+        result = command(notes=notes, **kwargs)
+        if strict and notes.diagnostics:
+            raise _Failure(f"{len(notes.diagnostics)} warning(s) and --strict is on")
+        return result
+
+    return wrapper
+
+
+def _with_command_options(config: Config, options: dict[str, Any]) -> Config:
+    """``config`` with the options of the command itself that are config keys."""
+    return config.with_overrides(**{k: options.pop(k) for k in list(options) if k in _CONFIG_KEYS})
+
+
+_CONFIG_KEYS = frozenset(Config.__dataclass_fields__)
+
+
+def _summary(notes: Notes) -> str:
+    kinds = Counter(card.kind for card in notes.cards)
+    sections = sum(1 for s in notes.deck.sections() if s.body_html)
+    files = len(notes.sources.files)
+    return (
+        f"{files} file{'s' if files != 1 else ''}, {sections} sections, "
+        f"{len(notes.cards)} cards ({kinds['topic']} topic, {kinds['term']} term), "
+        f"{len(notes.diagnostics)} warning{'s' if len(notes.diagnostics) != 1 else ''}"
+    )
+
+
+@cli.command()
+@notes_options
+def check(notes: Notes) -> None:
+    """Parse the notes and print diagnostics and a one-line summary."""
+    click.echo(f"{notes.deck.title}: {_summary(notes)}")
+
+
+@cli.command()
+@notes_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["json", "text"]),
+    default="text",
+    show_default=True,
+    help="json: a list of objects for other tools; text: for reading.",
+)
+def cards(notes: Notes, output_format: str) -> None:
+    """Print the cards the notes make."""
+    if output_format == "json":
+        records = [
+            {
+                "guid": card.guid,
+                "kind": card.kind,
+                "deck": card.deck,
+                "front": card.front,
+                "back": card.back,
+                "tags": list(card.tags),
+                "source": card.source,
+            }
+            for card in notes.cards
+        ]
+        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        return
+    for card in notes.cards:
+        click.echo(f"[{card.kind}] {card.deck}  ({card.source})  {card.guid}")
+        click.echo(f"  Q: {_text(card.front)}")
+        click.echo(f"  A: {_text(card.back)}")
+        click.echo()
+
+
+def _text(fragment: str) -> str:
+    import html
+
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="aipexport")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""Options: read once from ``[tool.aipexport]`` and the command line, validated, frozen.
+
+The notes project's ``pyproject.toml`` is found by walking up from the first source path; the
+command line overrides what it says. An unknown key or a value of the wrong kind is an error
+that names the key, so a typo never passes silently.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from aipexport.diagnostics import CODES
+from aipexport.errors import AipexportError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+#: Bold labels that introduce an example or a note rather than define a term.
+DEFAULT_STOP_TERMS: tuple[str, ...] = (
+    "Example",
+    "Examples",
+    "Ex",
+    "E.g.",
+    "Use case",
+    "Use cases",
+    "Sample use cases",
+    "Scenario",
+    "Goal",
+    "Data",
+    "Technique",
+    "Techniques",
+    "Outcome",
+    "Steps",
+    "Note",
+    "NOTE",
+    "Text",
+    "Question",
+    "Answer",
+    "Result",
+    "Tip",
+    "Summary",
+)
+
+PAPERS = ("a4", "letter", "a5")
+MAX_COLUMNS = 5
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every option the tool has, with its default. Instances are validated and immutable."""
+
+    title: str | None = None
+    namespace: str | None = None
+    stop_terms: tuple[str, ...] = DEFAULT_STOP_TERMS
+    ignore: frozenset[str] = frozenset()
+    reverse_terms: bool = False
+    templates: Path | None = None
+    paper: str = "a4"
+    landscape: bool = False
+    columns: int = 3
+    font_size: float = 8.0
+    max_input_mb: float = 50.0
+
+    def with_overrides(self, **overrides: Any) -> Config:
+        """A copy with the given options replaced; ``None`` means "not given" and is skipped."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return _validated(replace(self, **given), "command line")
+
+
+def _validated(config: Config, origin: str) -> Config:
+    def bad(key: str, expected: str) -> AipexportError:
+        value = getattr(config, key)
+        return AipexportError(f"{origin}: option '{key}' must be {expected}, not {value!r}")
+
+    if config.title is not None and (not isinstance(config.title, str) or not config.title.strip()):
+        raise bad("title", "a non-empty string")
+    if config.namespace is not None and (
+        not isinstance(config.namespace, str) or not config.namespace.strip()
+    ):
+        raise bad("namespace", "a non-empty string")
+    if not all(isinstance(t, str) for t in config.stop_terms):
+        raise bad("stop_terms", "a list of strings")
+    unknown = sorted(set(config.ignore) - set(CODES))
+    if unknown:
+        raise AipexportError(
+            f"{origin}: option 'ignore' names unknown diagnostic codes: {', '.join(unknown)}"
+        )
+    if not isinstance(config.reverse_terms, bool):
+        raise bad("reverse_terms", "true or false")
+    if not isinstance(config.landscape, bool):
+        raise bad("landscape", "true or false")
+    if config.paper not in PAPERS:
+        raise bad("paper", "one of " + ", ".join(PAPERS))
+    if (
+        isinstance(config.columns, bool)
+        or not isinstance(config.columns, int)
+        or not 1 <= config.columns <= MAX_COLUMNS
+    ):
+        raise bad("columns", f"a whole number from 1 to {MAX_COLUMNS}")
+    if (
+        isinstance(config.font_size, bool)
+        or not isinstance(config.font_size, (int, float))
+        or not 5 <= config.font_size <= 24
+    ):
+        raise bad("font_size", "a size in points from 5 to 24")
+    if (
+        isinstance(config.max_input_mb, bool)
+        or not isinstance(config.max_input_mb, (int, float))
+        or config.max_input_mb <= 0
+    ):
+        raise bad("max_input_mb", "a positive number of megabytes")
+    return config
+
+
+def find_project_file(start: Path) -> Path | None:
+    """The nearest ``pyproject.toml`` at or above ``start`` with a ``[tool.aipexport]`` table."""
+    start = start.resolve()
+    for directory in (start, *start.parents) if start.is_dir() else start.parents:
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file() and "aipexport" in _read_toml(candidate).get("tool", {}):
+            return candidate
+    return None
+
+
+def load_config(project_file: Path | None) -> Config:
+    """Options from ``[tool.aipexport]`` of ``project_file`` (defaults when it is ``None``)."""
+    if project_file is None:
+        return Config()
+    table = _read_toml(project_file).get("tool", {}).get("aipexport", {})
+    origin = f"{project_file} [tool.aipexport]"
+    known = {f.name for f in fields(Config)}
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        name = key.replace("-", "_")
+        if name not in known:
+            raise AipexportError(
+                f"{origin}: unknown option '{key}' (known: {', '.join(sorted(known))})"
+            )
+        values[name] = value
+    if "stop_terms" in values:
+        if not isinstance(values["stop_terms"], list):
+            raise AipexportError(f"{origin}: option 'stop_terms' must be a list of strings")
+        values["stop_terms"] = tuple(values["stop_terms"])
+    if "ignore" in values:
+        if not isinstance(values["ignore"], list):
+            raise AipexportError(f"{origin}: option 'ignore' must be a list of codes")
+        values["ignore"] = frozenset(values["ignore"])
+    if "templates" in values:
+        if not isinstance(values["templates"], str):
+            raise AipexportError(f"{origin}: option 'templates' must be a directory path")
+        values["templates"] = (project_file.parent / values["templates"]).resolve()
+    if isinstance(values.get("font_size"), int) and not isinstance(values["font_size"], bool):
+        values["font_size"] = float(values["font_size"])
+    return _validated(Config(**values), origin)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise AipexportError(f"cannot read {path}: {error}") from None

@@ -1,0 +1,7 @@
+"""The one exception type the tool raises for problems a user can fix."""
+
+from __future__ import annotations
+
+
+class AipexportError(Exception):
+    """A failed build with a message for people; the CLI prints it and exits with status 1."""

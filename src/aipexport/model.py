@@ -1,0 +1,128 @@
+"""The typed model every exporter lays out.
+
+The parser builds it once; nothing downstream reads Markdown again. All HTML held here has
+already passed the one allow-list in :mod:`aipexport.sanitize`, so an exporter may insert it
+into a page or a card as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+CardKind = Literal["topic", "term"]
+
+
+@dataclass(frozen=True, order=True)
+class SourceLocation:
+    """A place in the notes: ``file`` as shown to the user, ``line`` and ``column`` from 1."""
+
+    file: str
+    line: int
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Asset:
+    """An image the notes use, packed under a stable name derived from its content."""
+
+    name: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class Term:
+    """A bullet that defines a bold term: ``**Term**: definition`` and its sub-bullets.
+
+    ``parents`` holds the terms of the bullets this one is nested in (outermost first): they
+    tell ``Knowledge Base`` under ``Customer Service Chatbot`` from the one under ``Legal
+    Research`` in the same section.
+    """
+
+    text: str
+    html: str
+    definition_html: str
+    parents: tuple[str, ...]
+    location: SourceLocation
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading and what stands under it up to the next heading of any level.
+
+    ``path`` is the chain of heading texts from the chapter down to this section; it is what
+    identifies the section (see :mod:`aipexport.ids`). ``body_html`` is empty when the section
+    has no body of its own (only sub-sections).
+    """
+
+    heading: str
+    heading_html: str
+    #: 0 for a chapter (or the introduction), 1 for its sections, and so on.
+    depth: int
+    path: tuple[str, ...]
+    anchor: str
+    body_html: str
+    terms: tuple[Term, ...]
+    location: SourceLocation
+    children: tuple[Section, ...] = ()
+    #: Words of body text, for layout decisions and statistics.
+    word_count: int = 0
+
+    def walk(self) -> tuple[Section, ...]:
+        """This section and all its descendants in document order."""
+        out: list[Section] = [self]
+        for child in self.children:
+            out.extend(child.walk())
+        return tuple(out)
+
+    @property
+    def has_content(self) -> bool:
+        """True when this section or a descendant has a body."""
+        return any(s.body_html for s in self.walk())
+
+
+@dataclass(frozen=True)
+class Deck:
+    """The whole set of notes: a title, an optional introduction, and chapters in order."""
+
+    title: str
+    chapters: tuple[Section, ...]
+    intro: Section | None = None
+    assets: tuple[Asset, ...] = ()
+    #: The files read, in the order they were read.
+    sources: tuple[Path, ...] = ()
+    #: The directory that holds the notes; images and the lock file are confined to it.
+    root: Path = field(default_factory=Path)
+
+    def sections(self) -> tuple[Section, ...]:
+        """Every section of every chapter in document order (the introduction first)."""
+        out: list[Section] = [self.intro] if self.intro else []
+        for chapter in self.chapters:
+            out.extend(chapter.walk())
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class Card:
+    """One Anki note, ready to be laid out.
+
+    ``front`` and ``back`` are the HTML a learner sees on each side; ``fields`` holds the
+    note-type fields in order (see :mod:`aipexport.exporters.anki`).
+    """
+
+    guid: str
+    kind: CardKind
+    deck: str
+    front: str
+    back: str
+    tags: tuple[str, ...]
+    location: SourceLocation
+    #: Source reference shown on the card: ``notes.md:412`` (file relative to the notes root).
+    source: str
+    #: The identity key the GUID was computed from (heading path, plus term chain for terms).
+    key: tuple[str, ...]
+    fields: tuple[tuple[str, str], ...] = ()
