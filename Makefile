@@ -15,7 +15,7 @@ SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct -- $(NOTES) templates 2>/de
 export SOURCE_DATE_EPOCH
 
 .DEFAULT_GOAL := help
-.PHONY: help check cards test lint clean
+.PHONY: help check cards anki html pdf test lint clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,6 +35,15 @@ check: $(VENV)/.installed ## Print the diagnostics and a summary for the notes
 
 cards: $(VENV)/.installed ## Print the cards the notes make
 	$(BIN)/aipexport cards $(NOTES)
+
+anki: $(VENV)/.installed ## Build the Anki deck: build/$(NAME).apkg
+	$(BIN)/aipexport anki $(NOTES) -o $(BUILD)/$(NAME).apkg
+
+html: $(VENV)/.installed ## Write the cheat-sheet as a web page: build/$(NAME).html
+	$(BIN)/aipexport html $(NOTES) -o $(BUILD)/$(NAME).html
+
+pdf: $(VENV)/.installed ## Print the cheat-sheet: build/$(NAME).pdf
+	$(BIN)/aipexport pdf $(NOTES) -o $(BUILD)/$(NAME).pdf
 
 lint: $(VENV)/.installed-test ## ruff check and ruff format --check
 	$(BIN)/ruff check src tests

@@ -20,7 +20,8 @@ from typing import Any
 import click
 
 from aipexport import __version__
-from aipexport.config import Config, find_project_file, load_config
+from aipexport.config import MAX_COLUMNS, PAPERS, Config, find_project_file, load_config
+from aipexport.diagnostics import Diagnostic
 from aipexport.errors import AipexportError
 from aipexport.pipeline import Notes, load_notes
 
@@ -104,10 +105,13 @@ def notes_options(command: Callable[..., Any]) -> Callable[..., Any]:
         notes = load_notes(sources, _with_command_options(config, kwargs))
         for diagnostic in notes.diagnostics:
             click.echo(str(diagnostic), err=True)
-        result = command(notes=notes, **kwargs)
-        if strict and notes.diagnostics:
-            raise _Failure(f"{len(notes.diagnostics)} warning(s) and --strict is on")
-        return result
+        # Exporters may find more (a missing glyph, a renderer warning); they return them.
+        later = [d for d in command(notes=notes, **kwargs) or () if d.code not in config.ignore]
+        for diagnostic in later:
+            click.echo(str(diagnostic), err=True)
+        count = len(notes.diagnostics) + len(later)
+        if strict and count:
+            raise _Failure(f"{count} warning(s) and --strict is on")
 
     return wrapper
 
@@ -170,6 +174,95 @@ def cards(notes: Notes, output_format: str) -> None:
         click.echo(f"  Q: {_text(card.front)}")
         click.echo(f"  A: {_text(card.back)}")
         click.echo()
+
+
+def _default_output(notes: Notes, suffix: str) -> Path:
+    """``build/<name><suffix>``, named after the single notes file or the notes directory."""
+    files = notes.sources.files
+    stem = files[0].path.stem if len(files) == 1 else (notes.sources.root.name or "notes")
+    return Path("build") / f"{stem}{suffix}"
+
+
+_output_option = click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write (default: build/<notes name> with the right suffix).",
+)
+
+
+def layout_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Page options shared by ``html`` and ``pdf``; they override ``[tool.aipexport]``."""
+    options = [
+        click.option(
+            "--templates",
+            type=click.Path(exists=True, file_okay=False, path_type=Path),
+            help="Directory whose templates replace the shipped ones of the same name.",
+        ),
+        click.option("--paper", type=click.Choice(PAPERS), help="Paper size (default a4)."),
+        click.option(
+            "--landscape/--portrait", default=None, help="Page orientation (default portrait)."
+        ),
+        click.option(
+            "--columns",
+            type=click.IntRange(1, MAX_COLUMNS),
+            help=f"Text columns per page, 1 to {MAX_COLUMNS} (default 3).",
+        ),
+        click.option(
+            "--font-size",
+            type=click.FloatRange(5, 24),
+            help="Body text size in points (default 8).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@cli.command()
+@notes_options
+@_output_option
+@click.option(
+    "--reverse-terms/--no-reverse-terms",
+    default=None,
+    help="Also ask each term card the other way round (definition -> term).",
+)
+def anki(notes: Notes, output: Path | None) -> list[Diagnostic]:
+    """Build the Anki deck (.apkg)."""
+    from aipexport.exporters.anki import write_apkg
+
+    destination = output or _default_output(notes, ".apkg")
+    diagnostics = write_apkg(notes, destination)
+    click.echo(f"wrote {destination} ({_summary(notes)})")
+    return diagnostics
+
+
+@cli.command()
+@notes_options
+@_output_option
+@layout_options
+def html(notes: Notes, output: Path | None) -> list[Diagnostic]:
+    """Write the cheat-sheet as one standalone HTML page."""
+    from aipexport.exporters.html import write_html
+
+    destination = output or _default_output(notes, ".html")
+    diagnostics = write_html(notes, destination)
+    click.echo(f"wrote {destination}")
+    return diagnostics
+
+
+@cli.command()
+@notes_options
+@_output_option
+@layout_options
+def pdf(notes: Notes, output: Path | None) -> list[Diagnostic]:
+    """Print the cheat-sheet to PDF."""
+    from aipexport.exporters.pdf import write_pdf
+
+    destination = output or _default_output(notes, ".pdf")
+    diagnostics = write_pdf(notes, destination)
+    click.echo(f"wrote {destination}")
+    return diagnostics
 
 
 def _text(fragment: str) -> str:

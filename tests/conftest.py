@@ -1,0 +1,32 @@
+"""Shared test helpers: where things are, and running the real CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from aipexport.cli import cli
+
+REPO = Path(__file__).resolve().parents[1]
+NOTES = REPO / "source" / "aws-ai-practitioner.md"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def run_cli(args: Sequence[str | Path], expect: int | None = 0) -> Result:
+    """Run ``aipexport ARGS`` in-process; assert the exit status unless ``expect`` is None."""
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    if expect is not None:
+        assert result.exit_code == expect, (
+            f"exit {result.exit_code}, expected {expect}\n"
+            f"stdout: {result.stdout}\nstderr: {result.stderr}"
+        )
+    return result
+
+
+@pytest.fixture(autouse=True)
+def _fixed_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Builds in tests are dated like release builds unless a test says otherwise."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01
