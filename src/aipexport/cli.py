@@ -70,7 +70,9 @@ def notes_options(command: Callable[..., Any]) -> Callable[..., Any]:
         "sources",
         nargs=-1,
         required=True,
-        type=click.Path(exists=True, path_type=Path),
+        # readable=False: an unreadable file is a failed build (exit 1) reported by the
+        # reader with its reason, not a usage error.
+        type=click.Path(exists=True, readable=False, path_type=Path),
         metavar="SOURCE...",
     )
     @click.option(
@@ -127,12 +129,15 @@ _CONFIG_KEYS = frozenset(Config.__dataclass_fields__)
 def _summary(notes: Notes) -> str:
     kinds = Counter(card.kind for card in notes.cards)
     sections = sum(1 for s in notes.deck.sections() if s.body_html)
-    files = len(notes.sources.files)
     return (
-        f"{files} file{'s' if files != 1 else ''}, {sections} sections, "
-        f"{len(notes.cards)} cards ({kinds['topic']} topic, {kinds['term']} term), "
-        f"{len(notes.diagnostics)} warning{'s' if len(notes.diagnostics) != 1 else ''}"
+        f"{_count(len(notes.sources.files), 'file')}, {_count(sections, 'section')}, "
+        f"{_count(len(notes.cards), 'card')} ({kinds['topic']} topic, {kinds['term']} term), "
+        f"{_count(len(notes.diagnostics), 'warning')}"
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 @cli.command()

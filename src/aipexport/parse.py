@@ -70,9 +70,7 @@ def parse(sources: Sources, config: Config, sink: DiagnosticSink) -> Deck:
             chapters = node.children
         intro = _Node(0, title, html.escape(title), node.location, node.context, intro_body)
     else:
-        title = (
-            config.title or files[0].front_title or _title_from_name(sources.root.name or "notes")
-        )
+        title = config.title or _title_from_name(sources.root.name or "notes")
         intro = None
         chapters = []
         for node in files:
@@ -81,6 +79,9 @@ def parse(sources: Sources, config: Config, sink: DiagnosticSink) -> Deck:
                 chapter.body = node.body + chapter.body
             else:
                 chapter = node
+                if node.front_title:
+                    chapter.heading = node.front_title
+                    chapter.heading_html = html.escape(node.front_title)
             chapters.append(chapter)
 
     builder = _SectionBuilder(md, sink, stop_terms)
@@ -600,5 +601,6 @@ def _resolve_image(context: _RenderContext, src: str) -> Asset | None:
 
 
 def _title_from_name(stem: str) -> str:
-    words = re.split(r"[-_\s]+", stem)
+    """``02-neural-networks`` -> ``Neural Networks``: a file name as a heading."""
+    words = re.split(r"[-_\s]+", re.sub(r"^\d+[-_. ]+(?=\D)", "", stem))
     return " ".join(w if w.isupper() else w.capitalize() for w in words if w) or "Notes"
