@@ -232,12 +232,17 @@ def layout_options(command: Callable[..., Any]) -> Callable[..., Any]:
     default=None,
     help="Also ask each term card the other way round (definition -> term).",
 )
-def anki(notes: Notes, output: Path | None) -> list[Diagnostic]:
-    """Build the Anki deck (.apkg)."""
+@click.option(
+    "--locked",
+    is_flag=True,
+    help="Fail if the lock file beside the notes would change (for release builds).",
+)
+def anki(notes: Notes, output: Path | None, locked: bool) -> list[Diagnostic]:
+    """Build the Anki deck (.apkg) and update the lock file beside the notes."""
     from aipexport.exporters.anki import write_apkg
 
     destination = output or _default_output(notes, ".apkg")
-    diagnostics = write_apkg(notes, destination)
+    diagnostics = write_apkg(notes, destination, locked=locked)
     click.echo(f"wrote {destination} ({_summary(notes)})")
     return diagnostics
 

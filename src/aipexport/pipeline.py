@@ -1,4 +1,4 @@
-"""One call from paths to everything the exporters need: read, parse, make cards.
+"""One call from paths to everything the exporters need: read, parse, make cards, fix identity.
 
 Everything is gathered before anything is written (as MkDocs does), so a failed build writes
 nothing.
@@ -14,8 +14,12 @@ from aipexport.cards import CardOptions, build_cards, default_namespace
 from aipexport.config import Config
 from aipexport.diagnostics import Diagnostic, DiagnosticSink
 from aipexport.errors import AipexportError
+from aipexport.identity import resolve
+from aipexport.lock import LOCK_NAME, Lock, read_lock
 from aipexport.model import Card, Deck
+from aipexport.outputs import build_epoch
 from aipexport.parse import parse
+from aipexport.sanitize import text_of
 from aipexport.sources import Sources, read_sources
 
 
@@ -29,6 +33,13 @@ class Notes:
     diagnostics: tuple[Diagnostic, ...]
     config: Config
     namespace: str
+    #: The build's date (``SOURCE_DATE_EPOCH`` or the newest notes file), in Unix seconds.
+    epoch: int
+    #: Where the lock file lives, the lock read from it (``None``: none yet), and the lock
+    #: this build would write.
+    lock_path: Path
+    previous_lock: Lock | None
+    lock: Lock
 
 
 def load_notes(paths: Sequence[Path], config: Config) -> Notes:
@@ -36,9 +47,26 @@ def load_notes(paths: Sequence[Path], config: Config) -> Notes:
     sink = DiagnosticSink(ignore=config.ignore)
     sources = read_sources(paths, max_bytes=int(config.max_input_mb * 1_000_000))
     deck = parse(sources, config, sink)
-    namespace = config.namespace or default_namespace(deck.title)
+    lock_path = sources.root / LOCK_NAME
+    previous = read_lock(lock_path)
+    namespace = config.namespace or (previous.namespace if previous else None)
+    namespace = namespace or default_namespace(deck.title)
     cards = build_cards(deck, CardOptions(namespace, config.reverse_terms), sink)
     if not cards:
         names = ", ".join(f.display for f in sources.files)
         raise AipexportError(f"{names}: no cards: the notes have no text under any heading")
-    return Notes(sources, deck, tuple(cards), tuple(sink.sorted()), config, namespace)
+    epoch = build_epoch(f.path for f in sources.files)
+    answers = {card.guid: text_of(card.back) for card in cards}
+    resolution = resolve(cards, previous, namespace, epoch, sink, answers)
+    return Notes(
+        sources=sources,
+        deck=deck,
+        cards=resolution.cards,
+        diagnostics=tuple(sink.sorted()),
+        config=config,
+        namespace=namespace,
+        epoch=epoch,
+        lock_path=lock_path,
+        previous_lock=previous,
+        lock=resolution.lock,
+    )

@@ -110,6 +110,12 @@ def clean(fragment: str) -> str:
     )
 
 
+def text_of(fragment: str) -> str:
+    """The text a reader sees in a sanitized fragment, whitespace collapsed."""
+    spaced = re.sub(r"</?(?:p|ul|ol|li|table|tr|th|td|pre|div|hr|br|h\d)\b[^>]*>", " ", fragment)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", spaced)).split())
+
+
 def _escape_text(text: str) -> str:
     # Text between tags of raw HTML keeps its entities (``&amp;`` is an ampersand); only
     # brackets that do not form an allowed tag must not become markup.

@@ -1,0 +1,242 @@
+"""Cards -> Anki package (.apkg): reproducible, and safe to import again and again.
+
+genanki lays out the collection; this module then stamps what genanki stamps with one clock
+with the lasting values the lock file holds (:mod:`aipexport.lock`): each note's ID and
+modification time, and each note type's modification time. Anki's importer updates a note
+(or a note type) only when the incoming one is newer, so these times decide what an import
+changes: exactly the notes whose content changed, and the note types whose templates or CSS
+changed. The zip is written with fixed entry times in a fixed order, so the same notes, lock
+and ``SOURCE_DATE_EPOCH`` always give the same bytes.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import sqlite3
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from itertools import count
+from pathlib import Path
+
+import genanki
+
+from aipexport import templates
+from aipexport.cards import BREADCRUMB_SEPARATOR, TERM, TOPIC
+from aipexport.diagnostics import Diagnostic
+from aipexport.errors import AipexportError
+from aipexport.ids import numeric_id
+from aipexport.lock import Lock, LockedCard, LockedNoteType, content_hash
+from aipexport.model import SourceLocation
+from aipexport.outputs import write_atomically
+from aipexport.pipeline import Notes
+
+#: Tag on a note whose section was removed from the notes (see README, "Updating").
+REMOVED_TAG = "aipexport::removed"
+#: Zip entries carry this date: the earliest a zip can hold, the same for every build.
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class _NoteTypeSpec:
+    kind: str
+    fields: tuple[str, ...]
+    #: (card name, front template file, back template file)
+    cards: tuple[tuple[str, str, str], ...]
+
+
+_SPECS = (
+    _NoteTypeSpec(
+        TOPIC,
+        ("Front", "Back", "Breadcrumb", "Source"),
+        (("Topic", "card/topic-front.html", "card/topic-back.html"),),
+    ),
+    _NoteTypeSpec(
+        TERM,
+        ("Term", "Definition", "Context", "Source", "Reverse"),
+        (
+            ("Term", "card/term-front.html", "card/term-back.html"),
+            ("Definition", "card/reverse-front.html", "card/reverse-back.html"),
+        ),
+    ),
+)
+
+
+def write_apkg(notes: Notes, destination: Path, locked: bool = False) -> list[Diagnostic]:
+    """Write the deck to ``destination`` and record what it gave out in the lock file.
+
+    With ``locked``, fail (writing nothing) when the lock file would change, as a release
+    build must. A lock that cannot be saved (notes in a read-only place) is a warning.
+    """
+    models, lock = _note_types(notes)
+    rendered = lock.render()
+    existing = _read_text(notes.lock_path)
+    if locked and rendered != existing:
+        raise AipexportError(_lock_change_message(notes, existing is None))
+    write_atomically(destination, lambda path: _write_package(notes, models, lock, path))
+    if rendered == existing:
+        return []
+    try:
+        write_atomically(notes.lock_path, lambda path: path.write_text(rendered, encoding="utf-8"))
+    except AipexportError as error:
+        return [
+            Diagnostic(
+                SourceLocation(str(notes.lock_path), 1),
+                "AIP041",
+                f"the lock file was not saved ({error}); renames will not be recognised next time",
+            )
+        ]
+    return []
+
+
+def _note_types(notes: Notes) -> tuple[dict[str, genanki.Model], Lock]:
+    """The note types, and the lock with each note type's hash and modification time."""
+    user_dir = notes.config.templates
+    css = templates.read_text("card/card.css", user_dir)
+    previous = notes.lock.note_types
+    models: dict[str, genanki.Model] = {}
+    recorded: dict[str, LockedNoteType] = {}
+    for spec in _SPECS:
+        name = f"aipexport {spec.kind} · {notes.namespace}"
+        card_templates = [
+            {
+                "name": card_name,
+                "qfmt": templates.read_text(front, user_dir),
+                "afmt": templates.read_text(back, user_dir),
+            }
+            for card_name, front, back in spec.cards
+        ]
+        digest = content_hash(
+            [name, *spec.fields, css, *(t[k] for t in card_templates for k in ("qfmt", "afmt"))]
+        )
+        before = previous.get(spec.kind)
+        if before is None:
+            mtime = notes.epoch
+        elif before.content == digest:
+            mtime = before.mtime
+        else:
+            mtime = max(notes.epoch, before.mtime + 1)
+        recorded[spec.kind] = LockedNoteType(digest, mtime)
+        models[spec.kind] = genanki.Model(
+            numeric_id(notes.namespace, "note-type", spec.kind),
+            name,
+            fields=[{"name": field} for field in spec.fields],
+            templates=card_templates,
+            css=css,
+            sort_field_index=0,
+        )
+    lock = Lock(notes.lock.namespace, recorded, notes.lock.cards)
+    return models, lock
+
+
+def _write_package(
+    notes: Notes, models: dict[str, genanki.Model], lock: Lock, destination: Path
+) -> None:
+    decks: dict[str, genanki.Deck] = {}
+
+    def deck(name: str) -> genanki.Deck:
+        if name not in decks:
+            decks[name] = genanki.Deck(numeric_id(notes.namespace, "deck", name), name)
+        return decks[name]
+
+    for card in notes.cards:
+        fields = [value for _, value in card.fields]
+        deck(card.deck).add_note(
+            genanki.Note(models[card.kind], fields, tags=list(card.tags), guid=card.guid)
+        )
+    root_deck = notes.cards[0].deck.split("::")[0]
+    for guid, entry in lock.cards.items():
+        if entry.removed:
+            note = _tombstone(models[entry.kind], guid, entry)
+            chapter = f"{root_deck}::{entry.key[0]}" if len(entry.key) > 1 else root_deck
+            deck(chapter if chapter in decks else root_deck).add_note(note)
+
+    media = sorted(notes.deck.assets, key=lambda asset: asset.name)
+    with tempfile.TemporaryDirectory() as scratch:
+        database = Path(scratch) / "collection.anki2"
+        connection = sqlite3.connect(database)
+        try:
+            cursor = connection.cursor()
+            # genanki's own IDs start at 1, far below the lasting ones, so re-numbering the
+            # rows afterwards can never collide with a row not yet re-numbered.
+            genanki.Package(list(decks.values())).write_to_db(cursor, notes.epoch, count(1))
+            _stamp(cursor, lock)
+            connection.commit()
+            cursor.execute("VACUUM")
+        finally:
+            connection.close()
+        with zipfile.ZipFile(destination, "w") as archive:
+            _add(archive, "collection.anki2", database.read_bytes())
+            for index, asset in enumerate(media):
+                _add(archive, str(index), asset.path.read_bytes())
+            names = {str(index): asset.name for index, asset in enumerate(media)}
+            _add(archive, "media", json.dumps(names, sort_keys=True).encode())
+
+
+def _stamp(cursor: sqlite3.Cursor, lock: Lock) -> None:
+    """Give notes, cards and note types their lasting IDs and modification times."""
+    rows = cursor.execute("SELECT id, guid FROM notes").fetchall()
+    for old_id, guid in rows:
+        entry = lock.cards[guid]
+        cursor.execute(
+            "UPDATE notes SET id = ?, mod = ? WHERE id = ?", (entry.note_id, entry.mtime, old_id)
+        )
+        cursor.execute(
+            "UPDATE cards SET id = ? + ord, nid = ?, mod = ? WHERE nid = ?",
+            (entry.note_id, entry.note_id, entry.mtime, old_id),
+        )
+    (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
+    models = json.loads(models_json)
+    for model in models.values():
+        kind = TOPIC if model["flds"][0]["name"] == "Front" else TERM
+        model["mod"] = lock.note_types[kind].mtime
+    cursor.execute("UPDATE col SET models = ?", (json.dumps(models, sort_keys=True),))
+
+
+def _tombstone(model: genanki.Model, guid: str, entry: LockedCard) -> genanki.Note:
+    """A note that replaces a removed card's content with a notice, suspended in new decks."""
+    heading = html.escape(entry.key[-1])
+    place = html.escape(BREADCRUMB_SEPARATOR.join(entry.key[:-1]))
+    notice = (
+        "<p><strong>Removed from the notes.</strong> This card no longer has a source; "
+        "its review history is kept until you delete it. Find every such card in the "
+        f"browser with <code>tag:{REMOVED_TAG}</code>.</p>"
+    )
+    fields = (
+        [heading, notice, place, ""] if entry.kind == TOPIC else [heading, notice, place, "", ""]
+    )
+    note = genanki.Note(model, fields, tags=[REMOVED_TAG], guid=guid)
+    for card in note.cards:
+        card.suspend = True
+    return note
+
+
+def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
+    info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    archive.writestr(info, data)
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
+def _lock_change_message(notes: Notes, missing: bool) -> str:
+    if missing:
+        return (
+            f"{notes.lock_path} does not exist and --locked forbids creating it; "
+            "build once without --locked and commit the lock file"
+        )
+    before = notes.previous_lock.cards if notes.previous_lock else {}
+    after = notes.lock.cards
+    added = sum(1 for guid in after if guid not in before)
+    changed = sum(1 for guid in after if guid in before and after[guid] != before[guid])
+    return (
+        f"{notes.lock_path} would change ({added} new, {changed} changed card entries) and "
+        "--locked forbids it; build without --locked and commit the lock file"
+    )

@@ -1,0 +1,183 @@
+"""The lock file: what earlier builds gave out, so the next build can keep its promises.
+
+``aipexport.lock`` sits beside the notes and is meant to be committed. It records, for every
+card ever built, its GUID, identity key, a hash of its content, a similarity fingerprint of its
+answer, and when it last changed; and for every note type, a hash of its templates and CSS.
+That memory buys three things:
+
+* **Renames keep history.** A GUID is a hash of the heading path, so renaming a heading would
+  make a new card. When a card's key disappears and a new key appears whose answer is
+  recognisably the same (see :func:`similar`), the new card takes the old GUID.
+* **Exact update logs.** A note's modification time rises only when its own content changed,
+  so Anki's import reports exactly the notes that changed.
+* **Removed cards are findable.** A card that disappears from the notes is kept as a
+  tombstone: the next deck updates it once to say so and tags it ``aipexport::removed``.
+
+Losing the file costs only rename detection: GUIDs of unrenamed cards never depend on it.
+The file is JSON with one card per line, in note order, so a review of a diff reads well.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aipexport.errors import AipexportError
+
+LOCK_NAME = "aipexport.lock"
+FORMAT = 1
+
+#: Two answers are the same card when their fingerprints differ in at most this many of 64 bits.
+SIMILAR_BITS = 12
+
+
+@dataclass(frozen=True)
+class LockedCard:
+    """What the lock remembers of one card."""
+
+    kind: str
+    key: tuple[str, ...]
+    content: str
+    sketch: str
+    mtime: int
+    note_id: int
+    removed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "kind": self.kind,
+            "key": list(self.key),
+            "content": self.content,
+            "sketch": self.sketch,
+            "mtime": self.mtime,
+            "id": self.note_id,
+        }
+        if self.removed:
+            data["removed"] = True
+        return data
+
+
+@dataclass(frozen=True)
+class LockedNoteType:
+    """What the lock remembers of one note type: a hash of its definition and when it changed."""
+
+    content: str
+    mtime: int
+
+
+@dataclass(frozen=True)
+class Lock:
+    """The whole lock file. ``cards`` keeps note order; tombstones come last."""
+
+    namespace: str
+    note_types: Mapping[str, LockedNoteType] = field(default_factory=dict)
+    cards: Mapping[str, LockedCard] = field(default_factory=dict)
+
+    def render(self) -> str:
+        """The file's text: stable for the same lock, one card per line."""
+        lines = [
+            "{",
+            f'  "format": {FORMAT},',
+            f'  "namespace": {json.dumps(self.namespace, ensure_ascii=False)},',
+            '  "note_types": {',
+        ]
+        types = sorted(self.note_types.items())
+        for index, (name, note_type) in enumerate(types):
+            comma = "," if index < len(types) - 1 else ""
+            value = {"content": note_type.content, "mtime": note_type.mtime}
+            lines.append(f"    {json.dumps(name)}: {json.dumps(value)}{comma}")
+        lines.append("  },")
+        lines.append('  "cards": {')
+        cards = list(self.cards.items())
+        for index, (guid, card) in enumerate(cards):
+            comma = "," if index < len(cards) - 1 else ""
+            entry = json.dumps(card.to_json(), ensure_ascii=False)
+            lines.append(f"    {json.dumps(guid)}: {entry}{comma}")
+        lines.append("  }")
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
+
+def read_lock(path: Path) -> Lock | None:
+    """The lock at ``path``; ``None`` when there is none. A damaged file is an error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise AipexportError(f"{path}: cannot read the lock file: {error.strerror}") from None
+    try:
+        data = json.loads(text)
+        if data.get("format") != FORMAT:
+            raise ValueError(f"unknown format {data.get('format')!r}")
+        return Lock(
+            namespace=str(data["namespace"]),
+            note_types={
+                str(name): LockedNoteType(str(value["content"]), int(value["mtime"]))
+                for name, value in data["note_types"].items()
+            },
+            cards={
+                str(guid): LockedCard(
+                    kind=str(value["kind"]),
+                    key=tuple(str(k) for k in value["key"]),
+                    content=str(value["content"]),
+                    sketch=str(value["sketch"]),
+                    mtime=int(value["mtime"]),
+                    note_id=int(value["id"]),
+                    removed=bool(value.get("removed", False)),
+                )
+                for guid, value in data["cards"].items()
+            },
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise AipexportError(
+            f"{path}: the lock file is damaged ({error}); restore it from version control "
+            "or delete it (only rename detection is lost)"
+        ) from None
+
+
+def content_hash(parts: Iterable[str]) -> str:
+    """A short hash of everything a note carries; equal hashes mean nothing changed."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()[:20]
+
+
+def sketch(text: str) -> str:
+    """A 64-bit SimHash of the words and word pairs of ``text``, as 16 hex digits.
+
+    Texts that share most of their words get fingerprints that differ in few bits; unrelated
+    texts differ in about half of them.
+    """
+    words = re.findall(r"\w+", text.casefold())
+    features = words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+    if not features:
+        return "0" * 16
+    weights = [0] * 64
+    for feature in features:
+        value = int.from_bytes(hashlib.blake2b(feature.encode(), digest_size=8).digest(), "big")
+        for bit in range(64):
+            weights[bit] += 1 if value >> bit & 1 else -1
+    fingerprint = sum(1 << bit for bit in range(64) if weights[bit] > 0)
+    return f"{fingerprint:016x}"
+
+
+def distance(a: str, b: str) -> int:
+    """How many of the 64 bits two sketches differ in."""
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def similar(a: LockedCard, b: LockedCard) -> bool:
+    """The content-similarity rule: same kind, and the same content or sketches within
+    :data:`SIMILAR_BITS` bits of each other (about 80% of the words and word pairs shared)."""
+    return a.kind == b.kind and (
+        a.content == b.content or distance(a.sketch, b.sketch) <= SIMILAR_BITS
+    )
