@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,15 +18,30 @@ NOTES = REPO / "source" / "aws-ai-practitioner.md"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-def run_cli(args: Sequence[str | Path], expect: int | None = 0) -> Result:
+def run_cli(
+    args: Sequence[str | Path], expect: int | None = 0, env: dict[str, str] | None = None
+) -> Result:
     """Run ``aipexport ARGS`` in-process; assert the exit status unless ``expect`` is None."""
-    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    result = CliRunner(env=env).invoke(cli, [str(a) for a in args], catch_exceptions=False)
     if expect is not None:
         assert result.exit_code == expect, (
             f"exit {result.exit_code}, expected {expect}\n"
             f"stdout: {result.stdout}\nstderr: {result.stderr}"
         )
     return result
+
+
+def as_unprivileged_user(command: list[str]) -> list[str]:
+    """``command`` run as nobody when the tests run as root (root may read and write anything,
+    so checks of permissions need another user); unchanged otherwise."""
+    if os.geteuid() != 0:
+        return command
+    setpriv = shutil.which("setpriv")
+    assert setpriv, "setpriv (util-linux) is needed to run a check as an unprivileged user"
+    return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+
+
+AIPEXPORT = Path(sys.executable).parent / "aipexport"
 
 
 @pytest.fixture(autouse=True)

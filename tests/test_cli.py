@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from aipexport import __version__
-from tests.conftest import REPO, run_cli
+from tests.conftest import AIPEXPORT, REPO, as_unprivileged_user, run_cli
 
 GOOD = "# Title\n\n## Chapter\n- **Term**: definition\n"
 
@@ -79,17 +78,12 @@ def test_directory_without_markdown_is_an_error(tmp_path: Path) -> None:
 
 
 def test_unreadable_file_is_an_error(tmp_path: Path) -> None:
-    # Root reads anything, so the check runs as an unprivileged user when the tests run as root.
     directory = Path(tempfile.mkdtemp())
     try:
         directory.chmod(0o755)
         path = _notes(directory, GOOD)
         path.chmod(0o000)
-        command = [str(Path(sys.executable).parent / "aipexport"), "check", str(path)]
-        if os.geteuid() == 0:
-            setpriv = shutil.which("setpriv")
-            assert setpriv, "setpriv (util-linux) is needed to test as an unprivileged user"
-            command = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+        command = as_unprivileged_user([str(AIPEXPORT), "check", str(path)])
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         assert result.returncode == 1, result.stderr
         assert "notes.md: cannot read: Permission denied" in result.stderr

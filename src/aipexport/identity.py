@@ -87,7 +87,11 @@ def resolve(
 
 
 def _draft(card: Card, answer: str) -> LockedCard:
-    parts = [card.kind, card.deck, *card.tags, *(value for _, value in card.fields)]
+    # The Source field's line number is left out: a section added above would otherwise shift
+    # every later line and make Anki report every later note as updated. A note's Source is
+    # refreshed with its next real change.
+    parts = [card.kind, card.deck, *card.tags]
+    parts += [value for name, value in card.fields if name != "Source"]
     return LockedCard(card.kind, card.key, content_hash(parts), sketch(answer), 0, 0)
 
 

@@ -161,13 +161,13 @@ def sketch(text: str) -> str:
     features = words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
     if not features:
         return "0" * 16
-    weights = [0] * 64
-    for feature in features:
-        value = int.from_bytes(hashlib.blake2b(feature.encode(), digest_size=8).digest(), "big")
-        for bit in range(64):
-            weights[bit] += 1 if value >> bit & 1 else -1
-    fingerprint = sum(1 << bit for bit in range(64) if weights[bit] > 0)
-    return f"{fingerprint:016x}"
+    rows = [
+        format(int.from_bytes(hashlib.blake2b(f.encode(), digest_size=8).digest()), "064b")
+        for f in features
+    ]
+    # A bit of the fingerprint is set when most features have it set (columns of the rows).
+    majority = "".join("1" if 2 * col.count("1") > len(rows) else "0" for col in zip(*rows))
+    return f"{int(majority, 2):016x}"
 
 
 def distance(a: str, b: str) -> int:
