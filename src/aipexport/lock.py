@@ -166,7 +166,8 @@ def sketch(text: str) -> str:
         for f in features
     ]
     # A bit of the fingerprint is set when most features have it set (columns of the rows).
-    majority = "".join("1" if 2 * col.count("1") > len(rows) else "0" for col in zip(*rows))
+    columns = zip(*rows, strict=True)
+    majority = "".join("1" if 2 * col.count("1") > len(rows) else "0" for col in columns)
     return f"{int(majority, 2):016x}"
 
 

@@ -25,7 +25,7 @@ def copy_notes(directory: Path) -> Path:
 
 
 def build(notes: Path, output: Path, epoch: int = EPOCH, *args: str, expect: int = 0) -> str:
-    """``aipexport anki NOTES -o OUTPUT ARGS`` dated ``epoch``; returns what it printed to stderr."""
+    """``aipexport anki NOTES -o OUTPUT ARGS`` dated ``epoch``; returns its stderr."""
     result = run_cli(
         ["anki", notes.parent, "-o", output, *args],
         expect=expect,
