@@ -15,10 +15,14 @@ SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct -- $(NOTES) templates 2>/de
 export SOURCE_DATE_EPOCH
 
 .DEFAULT_GOAL := help
-.PHONY: help check cards anki html pdf test lint clean
+.PHONY: help check cards anki html pdf test lint goldens system-packages clean
+
+# Debian packages the tests need: Chromium draws the card faces (as Anki's own web view
+# does); setpriv (util-linux) runs permission checks as an unprivileged user.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,21 +40,32 @@ check: $(VENV)/.installed ## Print the diagnostics and a summary for the notes
 cards: $(VENV)/.installed ## Print the cards the notes make
 	$(BIN)/aipexport cards $(NOTES)
 
-anki: $(VENV)/.installed ## Build the Anki deck: build/$(NAME).apkg
+anki: $(VENV)/.installed ## Build the Anki deck (build/aws-ai-practitioner.apkg)
 	$(BIN)/aipexport anki $(NOTES) -o $(BUILD)/$(NAME).apkg
 
-html: $(VENV)/.installed ## Write the cheat-sheet as a web page: build/$(NAME).html
+html: $(VENV)/.installed ## Write the cheat-sheet as one web page (build/...html)
 	$(BIN)/aipexport html $(NOTES) -o $(BUILD)/$(NAME).html
 
-pdf: $(VENV)/.installed ## Print the cheat-sheet: build/$(NAME).pdf
+pdf: $(VENV)/.installed ## Print the cheat-sheet (build/aws-ai-practitioner.pdf)
 	$(BIN)/aipexport pdf $(NOTES) -o $(BUILD)/$(NAME).pdf
 
 lint: $(VENV)/.installed-test ## ruff check and ruff format --check
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 
-test: lint ## Lint, then run the whole test suite
+system-packages: ## Install the Debian packages the tests need, when missing
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
+	@command -v setpriv >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends util-linux; }
+
+test: lint system-packages ## Lint, then run the whole test suite
 	$(BIN)/python -m pytest
+
+goldens: $(VENV)/.installed-test ## Rewrite the parser's expected outputs (review the diff!)
+	$(BIN)/python -m tests.golden
 
 clean: ## Remove build outputs (keeps .venv)
 	rm -rf $(BUILD) .pytest_cache .ruff_cache
