@@ -8,14 +8,21 @@ NOTES  := source
 NAME   := aws-ai-practitioner
 BUILD  := build
 
-# Anki updates a note only when the incoming one is newer, so builds are dated by the last
-# commit that touched the notes or the templates (or the newest of those files outside git).
-SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct -- $(NOTES) templates 2>/dev/null | grep . \
+# Builds are dated, never by the clock: Anki updates a note only when the incoming one is
+# newer, and the same date is what makes a build reproducible. Day to day that is the last
+# commit that touched the notes or the templates (the newest of those files outside git);
+# a release is dated by its own commit. A SOURCE_DATE_EPOCH given by the caller wins.
+ifeq ($(origin SOURCE_DATE_EPOCH),undefined)
+SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct -- $(NOTES) templates 2>/dev/null | grep . \
 	|| $(PYTHON) -c "import pathlib; print(max(int(p.stat().st_mtime) for d in ('$(NOTES)', 'templates') for p in pathlib.Path(d).rglob('*') if p.is_file()))")
+RELEASE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null | grep . || echo $(SOURCE_DATE_EPOCH))
+else
+RELEASE_EPOCH := $(SOURCE_DATE_EPOCH)
+endif
 export SOURCE_DATE_EPOCH
 
 .DEFAULT_GOAL := help
-.PHONY: help check cards anki html pdf test lint goldens system-packages clean
+.PHONY: help check cards anki html pdf dist test lint goldens system-packages clean
 
 # Debian packages the tests need: Chromium draws the card faces (as Anki's own web view
 # does); setpriv (util-linux) runs permission checks as an unprivileged user.
@@ -49,12 +56,25 @@ html: $(VENV)/.installed ## Write the cheat-sheet as one web page (build/...html
 pdf: $(VENV)/.installed ## Print the cheat-sheet (build/aws-ai-practitioner.pdf)
 	$(BIN)/aipexport pdf $(NOTES) -o $(BUILD)/$(NAME).pdf
 
-lint: $(VENV)/.installed-test ## ruff check and ruff format --check
+dist: $(VENV)/.installed ## Release files in build/dist: .apkg, .pdf and SHA256SUMS (TAG=vX.Y.Z checks the version)
+	@version=$$($(BIN)/aipexport --version | sed 's/.* //'); \
+	if [ -n "$(TAG)" ] && [ "$(TAG)" != "v$$version" ]; then \
+	  echo "tag $(TAG) does not match the package version $$version in pyproject.toml" >&2; exit 1; \
+	fi; \
+	set -e; rm -rf $(BUILD)/dist; mkdir -p $(BUILD)/dist; \
+	export SOURCE_DATE_EPOCH=$(RELEASE_EPOCH); \
+	$(BIN)/aipexport anki $(NOTES) --locked -o $(BUILD)/dist/$(NAME)-$$version.apkg; \
+	$(BIN)/aipexport pdf $(NOTES) -o $(BUILD)/dist/$(NAME)-$$version.pdf; \
+	cd $(BUILD)/dist && sha256sum $(NAME)-$$version.apkg $(NAME)-$$version.pdf > SHA256SUMS; \
+	cat SHA256SUMS
+
+lint: $(VENV)/.installed-test ## ruff, and actionlint on the GitHub workflows
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	$(BIN)/actionlint .github/workflows/*.yml
 
 system-packages: ## Install the Debian packages the tests need, when missing
-	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	@command -v chromium || command -v chromium-browser || command -v google-chrome || { \
 	  $(SUDO) apt-get update && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
 	@command -v setpriv >/dev/null 2>&1 || { \

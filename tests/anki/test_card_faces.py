@@ -33,7 +33,9 @@ SAMPLES = {
 
 
 def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    found = next(
+        filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None
+    )
     assert found, "Chromium is needed for the card-face tests: run 'make test' to install it"
     return found
 
