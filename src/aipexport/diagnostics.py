@@ -34,6 +34,7 @@ CODES: dict[str, str] = {
     "AIP041": "the lock file could not be saved; rename detection starts afresh next build",
     "AIP050": "no available font has a glyph for a character",
     "AIP051": "the PDF renderer reported a problem",
+    "AIP052": "the page refused a resource outside the notes' images and the templates",
 }
 
 

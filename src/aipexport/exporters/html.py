@@ -1,0 +1,500 @@
+"""The cheat-sheet as one HTML page: the deck laid out by the page templates.
+
+:func:`render_page` fills ``page.html`` (which includes ``toc.html`` and ``section.html``) and
+``page.css`` from the template search path. :mod:`aipexport.exporters.pdf` prints that page;
+:func:`write_html` writes it with every resource embedded, a standalone file that a browser
+shows and any CSS paged-media printer prints the same way (page numbers in the contents come
+from ``target-counter``, so they need a printer, not a browser).
+
+The page is flat on purpose: in each chapter every heading, text block and wide table is a
+direct child of the chapter's multi-column block, because WeasyPrint lets an element span the
+columns only from there.
+"""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from itertools import islice
+from pathlib import Path
+
+from markupsafe import Markup
+
+from aipexport import __version__, templates
+from aipexport.config import Config
+from aipexport.diagnostics import Diagnostic
+from aipexport.model import Deck, Section, SourceLocation
+from aipexport.outputs import build_epoch, write_atomically
+from aipexport.pipeline import Notes
+from aipexport.sources import display_path
+
+#: Paper sizes in millimetres, portrait.
+PAPER_SIZES_MM: dict[str, tuple[float, float]] = {
+    "a4": (210.0, 297.0),
+    "letter": (215.9, 279.4),
+    "a5": (148.0, 210.0),
+}
+
+#: Average advance of a character of the body font (DejaVu Sans Condensed), in em, spaces
+#: included; used only to guess whether a table fits a column.
+_CHARACTER_EM = 0.5
+_POINTS_PER_MM = 72 / 25.4
+
+#: Resolves a file from a template directory or an image of the notes to the URL the page uses.
+UrlFor = Callable[[Path], str]
+
+
+@dataclass(frozen=True)
+class PageLayout:
+    """The printed page, from the options: paper, margins and columns in mm, text size in pt.
+
+    The stylesheet receives it as ``layout``; the wide-table rule and the PDF tests read the
+    same numbers, so the page box, its margins and its columns are defined once, here.
+    """
+
+    width_mm: float
+    height_mm: float
+    margin_top_mm: float
+    margin_bottom_mm: float
+    margin_side_mm: float
+    columns: int
+    column_gap_mm: float
+    font_size_pt: float
+
+    @property
+    def content_width_mm(self) -> float:
+        """Width of the page's content box (between the side margins)."""
+        return self.width_mm - 2 * self.margin_side_mm
+
+    @property
+    def column_width_mm(self) -> float:
+        """Width of one text column."""
+        gaps = (self.columns - 1) * self.column_gap_mm
+        return (self.content_width_mm - gaps) / self.columns
+
+    @property
+    def column_characters(self) -> float:
+        """About how many characters of body text one column line holds."""
+        width_pt = self.column_width_mm * _POINTS_PER_MM
+        return width_pt / (self.font_size_pt * _CHARACTER_EM)
+
+    def column_edges_mm(self) -> tuple[tuple[float, float], ...]:
+        """Left and right edge of each column, from the left edge of the paper."""
+        edges = []
+        for index in range(self.columns):
+            left = self.margin_side_mm + index * (self.column_width_mm + self.column_gap_mm)
+            edges.append((left, left + self.column_width_mm))
+        return tuple(edges)
+
+
+def page_layout(config: Config) -> PageLayout:
+    """The page the options ask for: ``paper``, ``landscape``, ``columns`` and ``font_size``."""
+    width, height = PAPER_SIZES_MM[config.paper]
+    if config.landscape:
+        width, height = height, width
+    # Margins wide enough for a printer's unprintable edge (about 5 mm) and, at top and
+    # bottom, for the running header and footer; everything else goes to the notes.
+    return PageLayout(
+        width_mm=width,
+        height_mm=height,
+        margin_top_mm=10.0,
+        margin_bottom_mm=10.0,
+        margin_side_mm=8.0,
+        columns=config.columns,
+        column_gap_mm=4.0 if config.columns > 1 else 0.0,
+        font_size_pt=config.font_size,
+    )
+
+
+@dataclass(frozen=True)
+class HeadingView:
+    """One heading as the templates show it: ``level`` is the HTML heading level (2..6)."""
+
+    anchor: str
+    depth: int
+    level: int
+    text: str
+    html: Markup
+
+
+@dataclass(frozen=True)
+class Block:
+    """A run of a section's body: text that flows in the columns, or a table set full width."""
+
+    html: Markup
+    wide: bool = False
+
+
+@dataclass(frozen=True)
+class SectionView:
+    """A section with a body, and the headings to print above it.
+
+    ``headings`` ends with the section's own heading; before it come the headings of parent
+    sections that have no body of their own. ``lead`` is the start of the body that is
+    printed with the headings as one unbreakable unit (the first list item or a short first
+    paragraph; empty when the body starts with something longer or with a wide table), and
+    ``blocks`` is the rest of the body.
+    """
+
+    headings: tuple[HeadingView, ...]
+    lead: Markup
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class ChapterView:
+    """A chapter: its heading, its own body (``intro``, no heading) and its sections."""
+
+    heading: HeadingView
+    intro: SectionView
+    sections: tuple[SectionView, ...]
+
+    def headings(self) -> Iterator[HeadingView]:
+        """The headings of the chapter's sections in document order (for the contents)."""
+        for section in self.sections:
+            yield from section.headings
+
+
+@dataclass(frozen=True)
+class Page:
+    """The rendered page and what was noticed while rendering it.
+
+    ``stylesheet_line`` is the line of the ``<style>`` element's text on which the stylesheet
+    starts (``None`` when a page template does not put it in one), so a renderer's message
+    about a line of that text can point into ``stylesheet_file``.
+    """
+
+    html: str
+    layout: PageLayout
+    diagnostics: tuple[Diagnostic, ...]
+    stylesheet_file: Path
+    stylesheet_line: int | None
+
+
+def render_page(notes: Notes, url_for: UrlFor) -> Page:
+    """The cheat-sheet page of ``notes``, with every resource referred to by ``url_for(path)``.
+
+    Images of the notes (``src="NAME"`` of :class:`~aipexport.model.Asset`) and ``url()``
+    references of the stylesheet (looked up through the template search path, never outside
+    a template directory) are handed to ``url_for``. Any other reference in the stylesheet is
+    refused: replaced by an empty ``data:`` URL, with an AIP052 diagnostic.
+    """
+    config = notes.config
+    deck = notes.deck
+    layout = page_layout(config)
+    environment = templates.environment(config.templates)
+    diagnostics: list[Diagnostic] = []
+
+    stylesheet_file = templates.find("page.css", config.templates)
+    stylesheet = environment.get_template("page.css").render(layout=layout)
+    stylesheet = _resolve_stylesheet_urls(
+        stylesheet, stylesheet_file, config.templates, url_for, diagnostics
+    )
+
+    epoch = datetime.fromtimestamp(build_epoch(deck.sources), tz=timezone.utc)
+    section_count = sum(1 for s in deck.sections() if s.body_html)
+    chapters = _chapter_views(deck, layout)
+    html = environment.get_template("page.html").render(
+        title=deck.title,
+        lang="en",
+        subject=(
+            f"Cheat-sheet of the notes {deck.title}: {len(deck.chapters)} chapters, "
+            f"{section_count} sections, {len(notes.cards)} cards"
+        ),
+        generator=f"aipexport {__version__}",
+        created=epoch.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        date=epoch.strftime("%Y-%m-%d"),
+        section_count=section_count,
+        card_count=len(notes.cards),
+        chapters=chapters,
+        layout=layout,
+        stylesheet=Markup(stylesheet),
+    )
+    for asset in deck.assets:
+        # Asset names are content hashes, so the exact attribute text names one image only.
+        html = html.replace(f'src="{asset.name}"', f'src="{url_for(asset.path)}"')
+    return Page(html, layout, tuple(diagnostics), stylesheet_file, _style_line(html, stylesheet))
+
+
+def write_html(notes: Notes, destination: Path) -> list[Diagnostic]:
+    """Write the page to ``destination`` as one file: images and fonts embedded as ``data:``.
+
+    Written through a temporary file, so a failed build leaves the previous page in place.
+    Returns the diagnostics found while rendering.
+    """
+    page = render_page(notes, data_url)
+    write_atomically(destination, lambda path: path.write_text(page.html, encoding="utf-8"))
+    return list(page.diagnostics)
+
+
+def data_url(path: Path) -> str:
+    """The contents of ``path`` as a ``data:`` URL, typed by the file's suffix."""
+    media_type = media_type_of(path)
+    return f"data:{media_type};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def media_type_of(path: Path) -> str:
+    """The media type a file's suffix says it holds (fonts included)."""
+    fonts = {".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2"}
+    suffix = path.suffix.lower()
+    return fonts.get(suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+def template_file(reference: str, user_dir: Path | None) -> Path | None:
+    """The file a relative ``reference`` names in the template search path, if any.
+
+    A reference that leaves its template directory (``..``, an absolute path, a symbolic link
+    pointing elsewhere) names nothing.
+    """
+    if not reference or reference.startswith("/") or "\\" in reference:
+        return None
+    for directory in templates.search_path(user_dir):
+        root = directory.resolve()
+        candidate = (root / reference).resolve()
+        if candidate.is_relative_to(root) and candidate.is_file():
+            return candidate
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+# The deck as the templates see it
+
+
+def _chapter_views(deck: Deck, layout: PageLayout) -> tuple[ChapterView, ...]:
+    chapters = [deck.intro] if deck.intro else []
+    chapters.extend(deck.chapters)
+    return tuple(_chapter_view(chapter, layout, deck) for chapter in chapters)
+
+
+def _chapter_view(chapter: Section, layout: PageLayout, deck: Deck) -> ChapterView:
+    heading = _heading_view(chapter)
+    if chapter is deck.intro:
+        # The introduction's heading is the deck title, already on the first page.
+        heading = HeadingView(heading.anchor, 0, 2, "Introduction", Markup("Introduction"))
+    sections: list[SectionView] = []
+    pending: list[HeadingView] = []
+    for section in chapter.walk()[1:]:
+        if not section.has_content:
+            continue
+        pending.append(_heading_view(section))
+        # A section with no body of its own always has a descendant with one (has_content),
+        # which comes next in document order and takes the pending headings along.
+        if section.body_html:
+            sections.append(_section_view(tuple(pending), section.body_html, layout))
+            pending = []
+    intro = SectionView((), Markup(), _blocks(chapter.body_html, layout))
+    return ChapterView(heading, intro, tuple(sections))
+
+
+def _section_view(
+    headings: tuple[HeadingView, ...], body_html: str, layout: PageLayout
+) -> SectionView:
+    """The section's view, with the first lines of its body kept with its headings.
+
+    Keeping a heading with its first line through ``break-after: avoid`` alone is correct but
+    slow: WeasyPrint balances columns by growing them until the content fits, and when a
+    column starts with a heading that may not leave its first line, the amount it needs is
+    unknown, so the columns grow one pixel per full layout. As one box, heading and first
+    line tell the balancer exactly how much room they need.
+    """
+    blocks = _blocks(body_html, layout)
+    if not blocks or blocks[0].wide:
+        return SectionView(headings, Markup(), blocks)
+    lead, rest = _split_first_item(str(blocks[0].html))
+    following = (Block(Markup(rest)),) if rest.strip() else ()
+    return SectionView(headings, Markup(lead), following + blocks[1:])
+
+
+def _heading_view(section: Section) -> HeadingView:
+    return HeadingView(
+        anchor=section.anchor,
+        depth=section.depth,
+        level=min(section.depth + 2, 6),
+        text=section.heading,
+        html=Markup(section.heading_html),
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Wide tables: lifted out of the text so they can span the columns
+
+# A start or end tag of sanitized HTML; quoted attribute values may hold ">".
+_TAG = re.compile(r'<(?P<end>/?)(?P<name>[a-zA-Z][a-zA-Z0-9]*)(?:"[^"]*"|\'[^\']*\'|[^>"\'])*>')
+_VOID = frozenset({"br", "img", "hr", "wbr", "col", "input", "source"})
+_CELL = re.compile(r"<t[hd]\b[^>]*>(.*?)</t[hd]>", re.DOTALL)
+_ROW = re.compile(r"<tr\b[^>]*>(.*?)</tr>", re.DOTALL)
+_LINE_BREAK = re.compile(r"<br\s*/?>")
+_ANY_TAG = re.compile(r"<[^>]*>")
+_BLANK_PARAGRAPH = re.compile(r"<p>(?:\s|<br\s*/?>)*</p>\n?")
+#: Characters of a cell line counted towards a table's width: longer cells wrap.
+_CELL_CHARACTERS = 18
+_CELL_PADDING_CHARACTERS = 2
+
+
+def _blocks(body_html: str, layout: PageLayout) -> tuple[Block, ...]:
+    """``body_html`` cut around its top-level tables that are too wide for one column."""
+    # A paragraph left with nothing but line breaks (where the notes had images on a line of
+    # their own) would print as blank lines.
+    body_html = _BLANK_PARAGRAPH.sub("", body_html)
+    blocks: list[Block] = []
+    position = 0
+    for start, end in _top_level_tables(body_html):
+        table = body_html[start:end]
+        if layout.columns == 1 or _table_characters(table) <= layout.column_characters:
+            continue
+        if body_html[position:start].strip():
+            blocks.append(Block(Markup(body_html[position:start])))
+        blocks.append(Block(Markup(table), wide=True))
+        position = end
+    if body_html[position:].strip():
+        blocks.append(Block(Markup(body_html[position:])))
+    return tuple(blocks)
+
+
+#: The longest first item (in characters of text) that still moves with its heading as one
+#: unbreakable unit; about eight lines of a column.
+_LEAD_CHARACTERS = 360
+_START = re.compile(r'\bstart="(\d+)"')
+
+
+def _split_first_item(fragment: str) -> tuple[str, str]:
+    """``fragment`` cut after its first list item, or after its first block if that is short.
+
+    A list is cut into two lists (an ordered one numbers on). Returns ``("", fragment)`` when
+    what would be cut off is too long to move as one unit, or is not an element.
+    """
+    first = next(_top_level_elements(fragment), None)
+    if first is None or fragment[: first.start].strip():
+        return "", fragment
+    items = []
+    if first.name in ("ul", "ol"):
+        items = list(islice(_top_level_elements(fragment, first.content_start), 2))
+    cut = items[0].end if len(items) > 1 else first.end
+    if len(_ANY_TAG.sub("", fragment[first.start : cut])) > _LEAD_CHARACTERS:
+        return "", fragment
+    if cut == first.end:
+        return fragment[:cut], fragment[cut:]
+    reopen = fragment[first.start : first.content_start]
+    if first.name == "ol":
+        number = int(match.group(1)) if (match := _START.search(reopen)) else 1
+        reopen = f'<ol start="{number + 1}">'
+    return fragment[:cut] + f"</{first.name}>", reopen + fragment[cut:]
+
+
+@dataclass(frozen=True)
+class _Element:
+    name: str
+    start: int
+    #: Where its content starts (after the start tag) and where it ends (after the end tag).
+    content_start: int
+    end: int
+
+
+def _top_level_elements(fragment: str, offset: int = 0) -> Iterator[_Element]:
+    """The elements at the outermost level of ``fragment[offset:]``, in order; it stops at an
+    end tag that closes an element opened before ``offset``."""
+    depth = 0
+    opened: re.Match[str] | None = None
+    for tag in _TAG.finditer(fragment, offset):
+        name = tag.group("name").lower()
+        void = name in _VOID or tag.group(0).endswith("/>")
+        if tag.group("end"):
+            depth -= 1
+            if depth < 0:
+                return
+            if depth == 0 and opened is not None:
+                yield _Element(name, opened.start(), opened.end(), tag.end())
+        elif void:
+            if depth == 0:
+                yield _Element(name, tag.start(), tag.end(), tag.end())
+        else:
+            if depth == 0:
+                opened = tag
+            depth += 1
+
+
+def _top_level_tables(fragment: str) -> Iterator[tuple[int, int]]:
+    """Start and end offsets of each ``<table>`` that is not inside another element."""
+    for element in _top_level_elements(fragment):
+        if element.name == "table":
+            yield element.start, element.end
+
+
+def _table_characters(table: str) -> int:
+    """How many characters wide a table wants to be, each column counted up to a cap."""
+    widths: list[int] = []
+    for row in _ROW.findall(table):
+        for index, cell in enumerate(_CELL.findall(row)):
+            lines = _LINE_BREAK.split(cell)
+            longest = max(len(" ".join(_ANY_TAG.sub(" ", line).split())) for line in lines)
+            if index == len(widths):
+                widths.append(0)
+            widths[index] = max(widths[index], min(longest, _CELL_CHARACTERS))
+    return sum(widths) + _CELL_PADDING_CHARACTERS * len(widths)
+
+
+# ----------------------------------------------------------------------------------------------
+# Stylesheet references
+
+_CSS_URL = re.compile(
+    r"""(?P<comment>/\*.*?\*/)"""
+    r"""|url\(\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^)\s'"]*))\s*\)""",
+    re.DOTALL,
+)
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_REFUSED_URL = 'url("data:,")'
+
+
+def _resolve_stylesheet_urls(
+    stylesheet: str,
+    stylesheet_file: Path,
+    user_dir: Path | None,
+    url_for: UrlFor,
+    diagnostics: list[Diagnostic],
+) -> str:
+    source = stylesheet_file.read_text(encoding="utf-8")
+
+    def replace(match: re.Match[str]) -> str:
+        reference = match.group("dq") or match.group("sq") or match.group("bare") or ""
+        if match.group("comment") or reference.startswith(("data:", "#")):
+            return match.group(0)
+        found = None if _SCHEME.match(reference) else template_file(reference, user_dir)
+        if found is not None:
+            return f'url("{url_for(found)}")'
+        reason = (
+            "is not a file of the template directories"
+            if not _SCHEME.match(reference)
+            else "is outside the template directories (the tool never fetches)"
+        )
+        diagnostics.append(
+            Diagnostic(
+                _location_of(reference, source, stylesheet_file),
+                "AIP052",
+                f"stylesheet reference '{reference}' {reason}; left out",
+            )
+        )
+        return _REFUSED_URL
+
+    return _CSS_URL.sub(replace, stylesheet)
+
+
+def _style_line(html: str, stylesheet: str) -> int | None:
+    """The line of its ``<style>`` element's text on which ``stylesheet`` starts in ``html``."""
+    start = html.find(stylesheet)
+    element = html.rfind("<style", 0, start)
+    if start < 0 or element < 0:
+        return None
+    text_start = html.index(">", element) + 1
+    return html.count("\n", text_start, start) + 1
+
+
+def _location_of(text: str, source: str, path: Path) -> SourceLocation:
+    """Where ``text`` first appears in the template ``source`` (its first line if nowhere)."""
+    index = max(source.find(text), 0)
+    line = source.count("\n", 0, index) + 1
+    column = index - (source.rfind("\n", 0, index) + 1) + 1
+    return SourceLocation(display_path(path), line, column)

@@ -1,0 +1,133 @@
+"""The cheat-sheet printed to PDF: the page of :mod:`aipexport.exporters.html`, laid out by
+WeasyPrint.
+
+The whole pipeline is :func:`write_pdf`: render the page (resources as ``file:`` URLs), lay it
+out, write it through a temporary file. WeasyPrint reads files only through
+:class:`~aipexport.exporters.pdf_fetch.ConfinedFetcher`, and everything it logs on the way
+becomes a diagnostic: a character no font has (AIP050, with the character's line in the
+notes), a refused resource (AIP052), anything else (AIP051, with the stylesheet line when the
+message names one).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+from weasyprint import HTML
+
+from aipexport import templates
+from aipexport.diagnostics import Diagnostic
+from aipexport.exporters.html import Page, render_page
+from aipexport.exporters.pdf_fetch import ConfinedFetcher
+from aipexport.model import SourceLocation
+from aipexport.outputs import write_atomically
+from aipexport.pipeline import Notes
+from aipexport.sources import display_path
+
+
+def write_pdf(notes: Notes, destination: Path) -> list[Diagnostic]:
+    """Print the cheat-sheet of ``notes`` to ``destination``; return what was noticed.
+
+    The PDF has bookmarks for chapters and sections, the deck title, a subject, language
+    ``en`` and the build date (``SOURCE_DATE_EPOCH`` or the newest notes file) as its
+    creation date; its fonts are embedded and subset. A failed build leaves the previous file
+    at ``destination`` untouched.
+    """
+    page = render_page(notes, lambda path: path.as_uri())
+    user_dir = notes.config.templates
+    fetcher = ConfinedFetcher(
+        files=(asset.path for asset in notes.deck.assets),
+        directories=templates.search_path(user_dir),
+    )
+    # Relative URLs written in a user's page template resolve in their own directory.
+    base_url = templates.search_path(user_dir)[0].resolve().as_uri() + "/"
+    with _weasyprint_log() as records:
+        document = HTML(string=page.html, base_url=base_url, url_fetcher=fetcher).render(
+            # Honour width/height written on an <img> in the notes, as a browser does.
+            presentational_hints=True,
+        )
+        write_atomically(destination, lambda path: document.write_pdf(path))
+    return [*page.diagnostics, *_diagnostics(records, fetcher, notes, page)]
+
+
+@contextlib.contextmanager
+def _weasyprint_log() -> Iterator[list[logging.LogRecord]]:
+    """Collect WeasyPrint's warnings and errors instead of letting them reach the console."""
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("weasyprint")
+    handler = Collect(logging.WARNING)
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+        logger.level, logger.propagate = saved
+
+
+_MISSING_GLYPH = ".notdef glyph rendered"
+_CSS_POSITION = re.compile(r" at (\d+):(\d+)\b")
+
+
+def _diagnostics(
+    records: list[logging.LogRecord], fetcher: ConfinedFetcher, notes: Notes, page: Page
+) -> list[Diagnostic]:
+    out: dict[Diagnostic, None] = {}
+    missing: dict[str, None] = {}
+    for record in records:
+        message = record.getMessage()
+        if str(record.msg).startswith(_MISSING_GLYPH) and record.args:
+            missing.setdefault(str(record.args[0]), None)  # type: ignore[index]
+        elif not any(url in message for url in fetcher.refused):
+            out.setdefault(Diagnostic(_stylesheet_location(message, page), "AIP051", message))
+    for character in missing:
+        out.setdefault(_missing_glyph(character, notes))
+    for url, reason in fetcher.refused.items():
+        out.setdefault(Diagnostic(None, "AIP052", f"resource {url} {reason}; left out"))
+    return list(out)
+
+
+def _missing_glyph(character: str, notes: Notes) -> Diagnostic:
+    """AIP050 for ``character``, at its first place in the notes (if it comes from them)."""
+    name = unicodedata.name(character, "unnamed character")
+    location = None
+    count = 0
+    for source in notes.sources.files:
+        index = source.text.find(character)
+        if index < 0:
+            continue
+        if location is None:
+            line = source.text.count("\n", 0, index) + 1
+            column = index - (source.text.rfind("\n", 0, index) + 1) + 1
+            location = SourceLocation(source.display, line, column)
+        count += source.text.count(character)
+    more = f" ({count} times in the notes)" if count > 1 else ""
+    return Diagnostic(
+        location,
+        "AIP050",
+        f"no available font has '{character}' (U+{ord(character):04X} {name}){more}; "
+        "it prints as an empty box: install a font that covers it",
+    )
+
+
+def _stylesheet_location(message: str, page: Page) -> SourceLocation | None:
+    """The line of the stylesheet template a CSS message is about, when it names one."""
+    match = _CSS_POSITION.search(message)
+    if match is None or page.stylesheet_line is None:
+        return None
+    line = int(match.group(1)) - page.stylesheet_line + 1
+    if line < 1:
+        return None
+    return SourceLocation(display_path(page.stylesheet_file), line, int(match.group(2)))
