@@ -40,6 +40,8 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except AipexportError as error:
+            if ctx.params.get("debug"):
+                raise
             raise _Failure(str(error)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise

@@ -23,6 +23,8 @@ CODES: dict[str, str] = {
     "AIP013": "the same term is defined twice in a section; the second card gets a suffix",
     "AIP014": "a heading has no text",
     "AIP016": "front matter is not valid YAML and was skipped",
+    "AIP017": "control characters were removed from the text",
+    "AIP018": "lists or quotes nested too deeply are shown flat from that level on",
     "AIP020": "an image link is not closed; its text was left out",
     "AIP021": "an image file does not exist; the image was left out",
     "AIP022": "an image outside the notes directory was refused",

@@ -44,6 +44,14 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"})
 _TERM_SEPARATOR = re.compile(r"^\s*(?::|[–—]|\s-{1,2}\s|-{1,2}\s)\s*")
 # What is left of an image link that is never closed: ``![alt](path`` with no ``)``.
 _BROKEN_IMAGE = re.compile(r"!\[[^\]\n]*\]?(?:\([^)\s]*\)?)?")
+# Control characters other than tab and newline: invisible, and poison for XML and PDF text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# markdown-it drops whatever is nested deeper than ``maxNesting`` token levels (its rule for
+# "not an ordinary situation"). Deeper than _FLAT_LEVEL, the rest of a nested block is laid
+# out as one flat list instead, so no line is lost; _MAX_NESTING stays far below Python's
+# recursion limit (each level of nesting costs the block parser a few frames).
+_FLAT_LEVEL = 40
+_MAX_NESTING = 60
 
 
 def parse(sources: Sources, config: Config, sink: DiagnosticSink) -> Deck:
@@ -100,8 +108,9 @@ def parse(sources: Sources, config: Config, sink: DiagnosticSink) -> Deck:
 
 
 def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True, "typographer": False})
+    md = MarkdownIt("commonmark", {"html": True, "typographer": False, "maxNesting": _MAX_NESTING})
     md.enable(["table", "strikethrough"]).use(front_matter_plugin)
+    md.block.ruler.before("table", "flatten_deep_nesting", _flatten_deep_nesting)
     md.add_render_rule("text", _render_text)
     md.add_render_rule("image", _render_image)
     md.add_render_rule("html_inline", _render_html)
@@ -187,7 +196,7 @@ class _FileParser:
 
     def parse(self) -> _Node:
         env: dict[str, Any] = {"context": self.context}
-        tokens = self.md.parse(self.source.text, env)
+        tokens = self.md.parse(self._without_control_characters(), env)
         name = self.source.path.stem
         file_node = _Node(
             0,
@@ -216,6 +225,21 @@ class _FileParser:
                 stack[-1].body.append(token)
             index += 1
         return file_node
+
+    def _without_control_characters(self) -> str:
+        text = self.source.text
+        found = _CONTROL.search(text)
+        if found is None:
+            return text
+        line = text.count("\n", 0, found.start()) + 1
+        column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+        count = len(_CONTROL.findall(text))
+        self.context.sink.warn(
+            SourceLocation(self.source.display, line, column),
+            "AIP017",
+            f"{count} control character(s) such as U+{ord(found.group()):04X} were removed",
+        )
+        return _CONTROL.sub("", text)
 
     def _heading_node(self, level: int, inline: Token, opening: Token) -> _Node:
         line = (opening.map or [0])[0] + 1
@@ -487,6 +511,35 @@ def _is_link_list(tokens: Sequence[Token]) -> bool:
     return items >= 2
 
 
+def _flatten_deep_nesting(state: Any, start: int, end: int, silent: bool) -> bool:
+    """Block rule: past :data:`_FLAT_LEVEL`, lay the rest of the block out as one flat list."""
+    if state.level < _FLAT_LEVEL or silent:
+        return False
+    context: _RenderContext = state.env["context"]
+    context.sink.warn(
+        SourceLocation(context.source.display, start + 1),
+        "AIP018",
+        "lists or quotes are nested too deeply here; the deeper lines are shown as one flat list",
+    )
+    state.push("bullet_list_open", "ul", 1).map = [start, end]
+    for line in range(start, end):
+        text = state.getLines(line, line + 1, 0, False).strip()
+        text = re.sub(r"^(?:>\s*)*(?:[-*+]|\d+[.)])?\s*", "", text)
+        if not text:
+            continue
+        state.push("list_item_open", "li", 1).map = [line, line + 1]
+        state.push("paragraph_open", "p", 1).hidden = True
+        inline = state.push("inline", "", 0)
+        inline.content = text
+        inline.map = [line, line + 1]
+        inline.children = []
+        state.push("paragraph_close", "p", -1).hidden = True
+        state.push("list_item_close", "li", -1)
+    state.push("bullet_list_close", "ul", -1)
+    state.line = end
+    return True
+
+
 # -- render rules ------------------------------------------------------------------------------
 # markdown-it calls these with the environment given to ``render``; ``env["context"]`` says
 # which file and line is being rendered so each diagnostic can point at its place.
@@ -498,11 +551,14 @@ def _render_text(
     content = tokens[index].content
     context: _RenderContext = env["context"]
     for match in _BROKEN_IMAGE.finditer(content):
-        context.sink.warn(
-            context.locate(match.group(0)),
-            "AIP020",
-            f"image link is not closed: '{match.group(0)}' was left out",
-        )
+        snippet = match.group(0)
+        if "](" in snippet and snippet.endswith(")"):
+            # A whole image link whose URL markdown-it refused (file:, javascript:, data: other
+            # than pictures): the resolver says why, and never resolves such a URL.
+            _resolve_image(context, snippet[snippet.index("](") + 2 : -1])
+        else:
+            message = f"image link is not closed: '{snippet}' was left out"
+            context.sink.warn(context.locate(snippet), "AIP020", message)
     return html.escape(_BROKEN_IMAGE.sub("", content), quote=False)
 
 
@@ -529,12 +585,14 @@ def _render_html(
             width if width.isdigit() else None,
         )
 
-    def on_refused(name: str) -> None:
-        context.sink.warn(
-            context.locate(f"<{name}") if f"<{name}" in content else context.locate(name),
-            "AIP030",
-            f"HTML tag <{name}> is not allowed; it is shown as text",
-        )
+    def on_refused(name: str, unsafe: bool) -> None:
+        location = context.locate(f"<{name}") if f"<{name}" in content else context.locate(name)
+        if unsafe:
+            context.sink.warn(location, "AIP031", "a link with an unsafe URL is shown as text")
+        else:
+            context.sink.warn(
+                location, "AIP030", f"HTML tag <{name}> is not allowed; it is shown as text"
+            )
 
     return sanitize.raw_fragment(content, on_image, on_refused)
 

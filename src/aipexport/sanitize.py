@@ -15,9 +15,10 @@ from collections.abc import Callable
 
 import nh3
 
-#: Tags a note may write as raw HTML. Attributes are dropped, except on ``img``.
+#: Tags a note may write as raw HTML. Attributes are dropped, except ``img``'s (handed to the
+#: image handler) and an ``a``'s ``href`` when :func:`safe_link` allows it.
 RAW_TAGS = frozenset(
-    {"b", "i", "em", "strong", "code", "kbd", "mark", "u", "s", "del", "ins", "sub", "sup",
+    {"a", "b", "i", "em", "strong", "code", "kbd", "mark", "u", "s", "del", "ins", "sub", "sup",
      "small", "br", "img", "abbr", "var", "samp", "q", "cite", "dfn", "wbr"}
 )  # fmt: skip
 
@@ -51,8 +52,9 @@ _ATTR = re.compile(r"""([^\s=/"'<>]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>`]+))?"
 
 #: Given an ``img`` tag's attributes, the HTML to put in its place ("" leaves it out).
 ImageHandler = Callable[[dict[str, str]], str]
-#: Called with a tag name shown as text because it is not allowed.
-RefusedHandler = Callable[[str], None]
+#: Called with a tag's name when an opening tag is shown as text: not allowed (``unsafe``
+#: False), or a link whose URL is not safe (``unsafe`` True). Closing tags are not reported.
+RefusedHandler = Callable[[str, bool], None]
 
 
 def raw_fragment(fragment: str, on_image: ImageHandler, on_refused: RefusedHandler) -> str:
@@ -70,12 +72,20 @@ def raw_fragment(fragment: str, on_image: ImageHandler, on_refused: RefusedHandl
         if not name:
             continue  # a comment: invisible in any Markdown renderer too
         if name not in RAW_TAGS:
-            on_refused(name)
+            if not match.group("close"):
+                on_refused(name, False)
             out.append(html.escape(match.group(0), quote=False))
         elif match.group("close"):
             out.append(f"</{name}>")
         elif name == "img":
             out.append(on_image(parse_attributes(match.group("attrs"))))
+        elif name == "a":
+            href = parse_attributes(match.group("attrs")).get("href", "")
+            if safe_link(href):
+                out.append(f'<a href="{html.escape(href)}">' if href else "<a>")
+            else:
+                on_refused(name, True)
+                out.append(html.escape(match.group(0), quote=False))
         else:
             out.append(f"<{name}>")
     out.append(_escape_text(fragment[position:]))
@@ -94,7 +104,9 @@ def parse_attributes(text: str) -> dict[str, str]:
 
 def safe_link(url: str) -> bool:
     """True when a link may point at ``url``: in-page anchors, relative paths or allowed schemes."""
-    scheme = re.match(r"\s*([A-Za-z][A-Za-z0-9+.-]*):", html.unescape(url))
+    # Browsers ignore control characters and spaces inside a scheme ("java\tscript:").
+    compact = re.sub(r"[\x00-\x20]", "", html.unescape(url))
+    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", compact)
     return scheme is None or scheme.group(1).lower() in LINK_SCHEMES
 
 

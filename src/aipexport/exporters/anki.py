@@ -74,7 +74,11 @@ def write_apkg(notes: Notes, destination: Path, locked: bool = False) -> list[Di
     existing = _read_text(notes.lock_path)
     if locked and rendered != existing:
         raise AipexportError(_lock_change_message(notes, existing is None))
-    write_atomically(destination, lambda path: _write_package(notes, models, lock, path))
+    try:
+        write_atomically(destination, lambda path: _write_package(notes, models, lock, path))
+    except sqlite3.Error as error:
+        # SQLite reports a full disk or a refused write as its own error, not an OSError.
+        raise AipexportError(f"{destination}: cannot write the deck: {error}") from None
     if rendered == existing:
         return []
     try:
