@@ -6,9 +6,10 @@
 shows and any CSS paged-media printer prints the same way (page numbers in the contents come
 from ``target-counter``, so they need a printer, not a browser).
 
-The page is flat on purpose: in each chapter every heading, text block and wide table is a
-direct child of the chapter's multi-column block, because WeasyPrint lets an element span the
-columns only from there.
+Each chapter is one multi-column block (WeasyPrint ignores a page break forced inside one),
+cut where a table too wide for a column is set across the page. Within a block every heading
+and text is a direct child, so the headings and first lines that must stay together are one
+box the column balancer can measure (see :func:`_pieces`).
 """
 
 from __future__ import annotations
@@ -16,17 +17,20 @@ from __future__ import annotations
 import base64
 import mimetypes
 import re
+import traceback
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from itertools import islice
+from itertools import groupby, islice
 from pathlib import Path
 
+import jinja2
 from markupsafe import Markup
 
 from aipexport import __version__, templates
 from aipexport.config import Config
 from aipexport.diagnostics import Diagnostic
+from aipexport.errors import AipexportError
 from aipexport.model import Deck, Section, SourceLocation
 from aipexport.outputs import build_epoch, write_atomically
 from aipexport.pipeline import Notes
@@ -121,42 +125,59 @@ class HeadingView:
     html: Markup
 
 
+_NO_HTML = Markup()
+
+
 @dataclass(frozen=True)
 class Block:
-    """A run of a section's body: text that flows in the columns, or a table set full width."""
+    """A stretch of a section's body: text that flows in the columns, or a table too wide for
+    one column, set across the page."""
 
     html: Markup
     wide: bool = False
 
 
 @dataclass(frozen=True)
-class SectionView:
-    """A section with a body, and the headings to print above it.
+class Piece:
+    """A piece of a section, as ``section.html`` prints it.
 
-    ``headings`` ends with the section's own heading; before it come the headings of parent
-    sections that have no body of their own. ``lead`` is the start of the body that is
-    printed with the headings as one unbreakable unit (the first list item or a short first
-    paragraph; empty when the body starts with something longer or with a wide table), and
-    ``blocks`` is the rest of the body.
+    A section's first piece carries its ``headings``: the headings of parent sections that have
+    no body of their own, then its own. ``lead`` is the start of the body printed with them as
+    one unbreakable unit (the first list item or a short first paragraph; empty when the body
+    starts with something longer or with a wide table). ``html`` is body that follows, a wide
+    table when ``wide``. ``end`` marks a section's last piece.
     """
 
-    headings: tuple[HeadingView, ...]
-    lead: Markup
-    blocks: tuple[Block, ...]
+    headings: tuple[HeadingView, ...] = ()
+    lead: Markup = _NO_HTML
+    html: Markup = _NO_HTML
+    wide: bool = False
+    end: bool = False
+
+
+@dataclass(frozen=True)
+class Run:
+    """Pieces printed together: in columns, or (``wide``) across the page."""
+
+    wide: bool
+    pieces: tuple[Piece, ...]
 
 
 @dataclass(frozen=True)
 class ChapterView:
-    """A chapter: its heading, its own body (``intro``, no heading) and its sections."""
+    """A chapter: its heading, then its body and its sections' pieces as runs.
+
+    A wide table closes the columns and the text after it starts new ones: WeasyPrint loses
+    the rest of an element that spans the columns (``column-span: all``) when it has to
+    continue on the next page, so nothing spans columns here.
+    """
 
     heading: HeadingView
-    intro: SectionView
-    sections: tuple[SectionView, ...]
+    runs: tuple[Run, ...]
 
-    def headings(self) -> Iterator[HeadingView]:
+    def headings(self) -> tuple[HeadingView, ...]:
         """The headings of the chapter's sections in document order (for the contents)."""
-        for section in self.sections:
-            yield from section.headings
+        return tuple(h for run in self.runs for piece in run.pieces for h in piece.headings)
 
 
 @dataclass(frozen=True)
@@ -190,7 +211,7 @@ def render_page(notes: Notes, url_for: UrlFor) -> Page:
     diagnostics: list[Diagnostic] = []
 
     stylesheet_file = templates.find("page.css", config.templates)
-    stylesheet = environment.get_template("page.css").render(layout=layout)
+    stylesheet = _render(environment, "page.css", layout=layout)
     stylesheet = _resolve_stylesheet_urls(
         stylesheet, stylesheet_file, config.templates, url_for, diagnostics
     )
@@ -198,7 +219,9 @@ def render_page(notes: Notes, url_for: UrlFor) -> Page:
     epoch = datetime.fromtimestamp(build_epoch(deck.sources), tz=timezone.utc)
     section_count = sum(1 for s in deck.sections() if s.body_html)
     chapters = _chapter_views(deck, layout)
-    html = environment.get_template("page.html").render(
+    html = _render(
+        environment,
+        "page.html",
         title=deck.title,
         lang="en",
         subject=(
@@ -218,6 +241,25 @@ def render_page(notes: Notes, url_for: UrlFor) -> Page:
         # Asset names are content hashes, so the exact attribute text names one image only.
         html = html.replace(f'src="{asset.name}"', f'src="{url_for(asset.path)}"')
     return Page(html, layout, tuple(diagnostics), stylesheet_file, _style_line(html, stylesheet))
+
+
+def _render(environment: jinja2.Environment, name: str, **context: object) -> str:
+    """Template ``name`` filled with ``context``; a template error names its file and line."""
+    try:
+        return environment.get_template(name).render(**context)
+    except jinja2.TemplateSyntaxError as error:
+        where = f"{display_path(Path(error.filename))}:{error.lineno}" if error.filename else name
+        raise AipexportError(f"{where}: {error.message}") from None
+    except jinja2.TemplateError as error:
+        # Jinja runs templates as Python code: the innermost frame of a template file tells
+        # which file and line the error is in.
+        frames = [
+            frame
+            for frame in traceback.extract_tb(error.__traceback__)
+            if frame.filename.endswith((".html", ".css"))
+        ]
+        where = f"{display_path(Path(frames[-1].filename))}:{frames[-1].lineno}" if frames else name
+        raise AipexportError(f"{where}: {error.message or error}") from None
 
 
 def write_html(notes: Notes, destination: Path) -> list[Diagnostic]:
@@ -275,7 +317,7 @@ def _chapter_view(chapter: Section, layout: PageLayout, deck: Deck) -> ChapterVi
     if chapter is deck.intro:
         # The introduction's heading is the deck title, already on the first page.
         heading = HeadingView(heading.anchor, 0, 2, "Introduction", Markup("Introduction"))
-    sections: list[SectionView] = []
+    pieces = _pieces((), chapter.body_html, layout) if chapter.body_html else []
     pending: list[HeadingView] = []
     for section in chapter.walk()[1:]:
         if not section.has_content:
@@ -284,16 +326,16 @@ def _chapter_view(chapter: Section, layout: PageLayout, deck: Deck) -> ChapterVi
         # A section with no body of its own always has a descendant with one (has_content),
         # which comes next in document order and takes the pending headings along.
         if section.body_html:
-            sections.append(_section_view(tuple(pending), section.body_html, layout))
+            pieces.extend(_pieces(tuple(pending), section.body_html, layout))
             pending = []
-    intro = SectionView((), Markup(), _blocks(chapter.body_html, layout))
-    return ChapterView(heading, intro, tuple(sections))
+    runs = [
+        Run(wide, tuple(group)) for wide, group in groupby(pieces, key=lambda piece: piece.wide)
+    ]
+    return ChapterView(heading, tuple(runs))
 
 
-def _section_view(
-    headings: tuple[HeadingView, ...], body_html: str, layout: PageLayout
-) -> SectionView:
-    """The section's view, with the first lines of its body kept with its headings.
+def _pieces(headings: tuple[HeadingView, ...], body_html: str, layout: PageLayout) -> list[Piece]:
+    """A section's pieces, with the first lines of its body kept with its headings.
 
     Keeping a heading with its first line through ``break-after: avoid`` alone is correct but
     slow: WeasyPrint balances columns by growing them until the content fits, and when a
@@ -302,11 +344,17 @@ def _section_view(
     line tell the balancer exactly how much room they need.
     """
     blocks = _blocks(body_html, layout)
-    if not blocks or blocks[0].wide:
-        return SectionView(headings, Markup(), blocks)
-    lead, rest = _split_first_item(str(blocks[0].html))
-    following = (Block(Markup(rest)),) if rest.strip() else ()
-    return SectionView(headings, Markup(lead), following + blocks[1:])
+    if not blocks:
+        return [Piece(headings, end=True)]
+    pieces = []
+    for index, block in enumerate(blocks):
+        if index == 0 and headings and not block.wide:
+            lead, rest = _split_first_item(str(block.html))
+            pieces.append(Piece(headings, Markup(lead), Markup(rest if rest.strip() else "")))
+        else:
+            pieces.append(Piece(headings if index == 0 else (), html=block.html, wide=block.wide))
+    pieces[-1] = replace(pieces[-1], end=True)
+    return pieces
 
 
 def _heading_view(section: Section) -> HeadingView:
@@ -320,7 +368,7 @@ def _heading_view(section: Section) -> HeadingView:
 
 
 # ----------------------------------------------------------------------------------------------
-# Wide tables: lifted out of the text so they can span the columns
+# Wide tables: lifted out of the text to be set across the page
 
 # A start or end tag of sanitized HTML; quoted attribute values may hold ">".
 _TAG = re.compile(r'<(?P<end>/?)(?P<name>[a-zA-Z][a-zA-Z0-9]*)(?:"[^"]*"|\'[^\']*\'|[^>"\'])*>')
