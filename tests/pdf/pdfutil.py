@@ -93,12 +93,15 @@ def read_pages(path: Path) -> list[Page]:
             width, height = page.get_size()
             textpage = page.get_textpage()
             text = textpage.get_text_range()
-            count = textpage.count_chars()
-            assert len(text) == count, "pdfium text and character count disagree"
-            # pdfium reports a hyphen that ends a line as U+FFFE; the page shows a hyphen.
-            text = text.replace("\ufffe", "-")
-            glyphs = tuple(Glyph(text[i], *textpage.get_charbox(i)) for i in range(count))
-            pages.append(Page(index + 1, width, height, glyphs))
+            # pdfium counts characters in UTF-16 units: one outside the BMP takes two.
+            glyphs = []
+            unit = 0
+            for char in text:
+                # pdfium reports a hyphen that ends a line as U+FFFE; the page shows a hyphen.
+                glyphs.append(Glyph("-" if char == "\ufffe" else char, *textpage.get_charbox(unit)))
+                unit += 2 if ord(char) > 0xFFFF else 1
+            assert unit == textpage.count_chars(), "pdfium text and characters disagree"
+            pages.append(Page(index + 1, width, height, tuple(glyphs)))
     finally:
         document.close()
     return pages
