@@ -193,7 +193,8 @@ def _default_output(notes: Notes, suffix: str) -> Path:
 _output_option = click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    # A directory given as the output is a failed build (exit 1) reported by the writer.
+    type=click.Path(path_type=Path),
     help="Where to write (default: build/<notes name> with the right suffix).",
 )
 

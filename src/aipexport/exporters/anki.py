@@ -17,10 +17,11 @@ import sqlite3
 import tempfile
 import zipfile
 from dataclasses import dataclass
-from itertools import count
 from pathlib import Path
 
 import genanki
+from genanki.apkg_col import APKG_COL
+from genanki.apkg_schema import APKG_SCHEMA
 
 from aipexport import templates
 from aipexport.cards import BREADCRUMB_SEPARATOR, TERM, TOPIC
@@ -28,7 +29,7 @@ from aipexport.diagnostics import Diagnostic
 from aipexport.errors import AipexportError
 from aipexport.ids import numeric_id
 from aipexport.lock import Lock, LockedCard, LockedNoteType, content_hash
-from aipexport.model import SourceLocation
+from aipexport.model import Card, SourceLocation
 from aipexport.outputs import write_atomically
 from aipexport.pipeline import Notes
 
@@ -137,37 +138,14 @@ def _note_types(notes: Notes) -> tuple[dict[str, genanki.Model], Lock]:
 def _write_package(
     notes: Notes, models: dict[str, genanki.Model], lock: Lock, destination: Path
 ) -> None:
-    decks: dict[str, genanki.Deck] = {}
-
-    def deck(name: str) -> genanki.Deck:
-        if name not in decks:
-            decks[name] = genanki.Deck(numeric_id(notes.namespace, "deck", name), name)
-        return decks[name]
-
-    for card in notes.cards:
-        fields = [value for _, value in card.fields]
-        deck(card.deck).add_note(
-            genanki.Note(models[card.kind], fields, tags=list(card.tags), guid=card.guid)
-        )
-    root_deck = notes.cards[0].deck.split("::")[0]
-    for guid, entry in lock.cards.items():
-        if entry.removed:
-            note = _tombstone(models[entry.kind], guid, entry)
-            chapter = f"{root_deck}::{entry.key[0]}" if len(entry.key) > 1 else root_deck
-            deck(chapter if chapter in decks else root_deck).add_note(note)
-
     media = sorted(notes.deck.assets, key=lambda asset: asset.name)
     with tempfile.TemporaryDirectory() as scratch:
         database = Path(scratch) / "collection.anki2"
         connection = sqlite3.connect(database)
         try:
-            cursor = connection.cursor()
-            # genanki's own IDs start at 1, far below the lasting ones, so re-numbering the
-            # rows afterwards can never collide with a row not yet re-numbered.
-            genanki.Package(list(decks.values())).write_to_db(cursor, notes.epoch, count(1))
-            _stamp(cursor, lock)
+            _write_collection(connection.cursor(), notes, models, lock)
             connection.commit()
-            cursor.execute("VACUUM")
+            connection.execute("VACUUM")
         finally:
             connection.close()
         with zipfile.ZipFile(destination, "w") as archive:
@@ -178,24 +156,70 @@ def _write_package(
             _add(archive, "media", json.dumps(names, sort_keys=True).encode())
 
 
-def _stamp(cursor: sqlite3.Cursor, lock: Lock) -> None:
-    """Give notes, cards and note types their lasting IDs and modification times."""
-    rows = cursor.execute("SELECT id, guid FROM notes").fetchall()
-    for old_id, guid in rows:
-        entry = lock.cards[guid]
-        cursor.execute(
-            "UPDATE notes SET id = ?, mod = ? WHERE id = ?", (entry.note_id, entry.mtime, old_id)
-        )
-        cursor.execute(
-            "UPDATE cards SET id = ? + ord, nid = ?, mod = ? WHERE nid = ?",
-            (entry.note_id, entry.note_id, entry.mtime, old_id),
-        )
-    (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
-    models = json.loads(models_json)
-    for model in models.values():
-        kind = TOPIC if model["flds"][0]["name"] == "Front" else TERM
-        model["mod"] = lock.note_types[kind].mtime
-    cursor.execute("UPDATE col SET models = ?", (json.dumps(models, sort_keys=True),))
+def _write_collection(
+    cursor: sqlite3.Cursor, notes: Notes, models: dict[str, genanki.Model], lock: Lock
+) -> None:
+    """Fill an empty collection: decks, note types, then notes and cards with lasting values.
+
+    genanki supplies the schema, the deck and note-type JSON and which cards a note has; the
+    rows are written here, once each, because genanki re-reads and re-writes the whole deck
+    list for every deck it adds (quadratic in the number of chapters) and stamps every row
+    with one clock.
+    """
+    cursor.executescript(APKG_SCHEMA)
+    cursor.executescript(APKG_COL)
+    root = notes.cards[0].deck.split("::")[0]
+    chapters = {card.deck for card in notes.cards}
+    placed: list[tuple[str, genanki.Note]] = [
+        (card.deck, _note(models[card.kind], card)) for card in notes.cards
+    ]
+    for guid, entry in lock.cards.items():
+        if entry.removed:
+            chapter = f"{root}::{entry.key[0]}" if len(entry.key) > 1 else root
+            tombstone = _tombstone(models[entry.kind], guid, entry)
+            placed.append((chapter if chapter in chapters else root, tombstone))
+    deck_ids = {
+        name: numeric_id(notes.namespace, "deck", name)
+        for name in dict.fromkeys([root, *(name for name, _ in placed)])
+    }
+
+    (decks_json, models_json) = cursor.execute("SELECT decks, models FROM col").fetchone()
+    decks = json.loads(decks_json)
+    for name, deck_id in deck_ids.items():
+        decks[str(deck_id)] = genanki.Deck(deck_id, name).to_json()
+    stored_models = json.loads(models_json)
+    for kind, model in models.items():
+        users = [deck_ids[name] for name, note in placed if note.model is model]
+        if users:
+            stored_models[str(model.model_id)] = model.to_json(
+                lock.note_types[kind].mtime, users[0]
+            )
+    cursor.execute(
+        "UPDATE col SET decks = ?, models = ?",
+        (json.dumps(decks, sort_keys=True), json.dumps(stored_models, sort_keys=True)),
+    )
+
+    note_rows, card_rows = [], []
+    for position, (deck_name, note) in enumerate(placed, start=1):
+        entry = lock.cards[note.guid]
+        note_rows.append(
+            (entry.note_id, note.guid, note.model.model_id, entry.mtime, -1,
+             f" {' '.join(note.tags)} ", "\x1f".join(note.fields), note.sort_field, 0, 0, "")
+        )  # fmt: skip
+        for card in note.cards:
+            card_rows.append(
+                (entry.note_id + card.ord, entry.note_id, deck_ids[deck_name], card.ord,
+                 entry.mtime, -1, 0, -1 if card.suspend else 0, position,
+                 0, 0, 0, 0, 0, 0, 0, 0, "")
+            )  # fmt: skip
+    cursor.executemany("INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)", note_rows)
+    cursor.executemany("INSERT INTO cards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", card_rows)
+
+
+def _note(model: genanki.Model, card: Card) -> genanki.Note:
+    return genanki.Note(
+        model, [value for _, value in card.fields], tags=list(card.tags), guid=card.guid
+    )
 
 
 def _tombstone(model: genanki.Model, guid: str, entry: LockedCard) -> genanki.Note:
