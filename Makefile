@@ -22,7 +22,7 @@ endif
 export SOURCE_DATE_EPOCH
 
 .DEFAULT_GOAL := help
-.PHONY: help check cards anki html pdf dist test lint goldens system-packages clean
+.PHONY: help check cards anki html pdf dist test fuzz lint goldens system-packages clean
 
 # Debian packages the tests need: Chromium draws the card faces (as Anki's own web view
 # does); setpriv (util-linux) runs permission checks as an unprivileged user.
@@ -83,6 +83,9 @@ system-packages: ## Install the Debian packages the tests need, when missing
 
 test: lint system-packages ## Lint, then run the whole test suite
 	$(BIN)/python -m pytest
+
+fuzz: $(VENV)/.installed-test ## Fuzz the parser and the deck with many random notes (minutes)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/hostile/test_fuzz.py
 
 goldens: $(VENV)/.installed-test ## Rewrite the parser's expected outputs (review the diff!)
 	$(BIN)/python -m tests.golden

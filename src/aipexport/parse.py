@@ -253,8 +253,7 @@ class _FileParser:
         if not text:
             self.context.sink.warn(location, "AIP014", "heading has no text")
             text = "Untitled section"
-            heading_html = text
-        return _Node(level, text, heading_html, location, self.context)
+        return _Node(level, text, _visible(heading_html, text), location, self.context)
 
     def _front_title(self, token: Token) -> str | None:
         try:
@@ -423,7 +422,7 @@ class _SectionBuilder:
         term_html = sanitize.clean(
             self.md.renderer.renderInline(term_tokens, self.md.options, env)
         ).strip()
-        term_html = re.sub(r":\s*$", "", term_html)
+        term_html = _visible(re.sub(r":\s*$", "", term_html), term_text)
         return Term(term_text, term_html, definition, parents, location)
 
 
@@ -453,6 +452,11 @@ def _plain_text(tokens: Sequence[Token]) -> str:
         elif token.children:
             parts.append(_plain_text(token.children))
     return " ".join("".join(parts).split())
+
+
+def _visible(fragment: str, source_text: str) -> str:
+    """``fragment``, or ``source_text`` as text when the fragment shows nothing (``<q></q>``)."""
+    return fragment if sanitize.text_of(fragment) else html.escape(source_text)
 
 
 def _finish(fragment: str) -> str:
