@@ -15,8 +15,11 @@ box the column balancer can measure (see :func:`_pieces`).
 from __future__ import annotations
 
 import base64
+import io
 import mimetypes
 import re
+import string
+import sys
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -25,6 +28,7 @@ from itertools import groupby, islice
 from pathlib import Path
 
 import jinja2
+from fontTools import subset
 from markupsafe import Markup
 
 from aipexport import __version__, templates
@@ -265,18 +269,57 @@ def _render(environment: jinja2.Environment, name: str, **context: object) -> st
 def write_html(notes: Notes, destination: Path) -> list[Diagnostic]:
     """Write the page to ``destination`` as one file: images and fonts embedded as ``data:``.
 
-    Written through a temporary file, so a failed build leaves the previous page in place.
-    Returns the diagnostics found while rendering.
+    Fonts are cut down to the characters the page uses, which takes the page from megabytes
+    to kilobytes. Written through a temporary file, so a failed build leaves the previous page
+    in place. Returns the diagnostics found while rendering.
     """
-    page = render_page(notes, data_url)
-    write_atomically(destination, lambda path: path.write_text(page.html, encoding="utf-8"))
+    # Render with placeholders first: which characters the fonts need is known only after.
+    embedded: dict[str, Path] = {}
+
+    def placeholder(path: Path) -> str:
+        embedded[path.as_uri()] = path
+        return path.as_uri()
+
+    page = render_page(notes, placeholder)
+    # Every character of the page (markup too, so a superset), those the stylesheet writes
+    # as escapes (generated content such as "\a0"), and ASCII for page numbers.
+    codes = (int(code, 16) for code in _CSS_ESCAPE.findall(page.html))
+    escaped = {chr(code) for code in codes if code <= sys.maxunicode}
+    characters = set(page.html) | escaped | set(string.printable)
+    html = page.html
+    for url, path in embedded.items():
+        html = html.replace(f'"{url}"', f'"{data_url(path, characters)}"')
+    write_atomically(destination, lambda path: path.write_text(html, encoding="utf-8"))
     return list(page.diagnostics)
 
 
-def data_url(path: Path) -> str:
-    """The contents of ``path`` as a ``data:`` URL, typed by the file's suffix."""
-    media_type = media_type_of(path)
-    return f"data:{media_type};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+def data_url(path: Path, characters: set[str] | None = None) -> str:
+    """The contents of ``path`` as a ``data:`` URL, typed by the file's suffix.
+
+    A TrueType or OpenType font is cut down to ``characters`` when they are given.
+    """
+    data = path.read_bytes()
+    if characters is not None and path.suffix.lower() in (".ttf", ".otf"):
+        data = _font_subset(path, characters)
+    return f"data:{media_type_of(path)};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _font_subset(path: Path, characters: set[str]) -> bytes:
+    """The font at ``path`` with only the glyphs for ``characters`` (kerning and all kept)."""
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.name_IDs = ["*"]
+    options.name_languages = ["*"]
+    options.notdef_outline = True
+    # FontForge's timestamp table: fontTools cannot subset it and would warn on the console.
+    options.drop_tables = [*options.drop_tables, "FFTM"]
+    font = subset.load_font(str(path), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(sorted(characters)))
+    subsetter.subset(font)
+    out = io.BytesIO()
+    subset.save_font(font, out, options)
+    return out.getvalue()
 
 
 def media_type_of(path: Path) -> str:
@@ -493,6 +536,7 @@ _CSS_URL = re.compile(
     r"""|url\(\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^)\s'"]*))\s*\)""",
     re.DOTALL,
 )
+_CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _REFUSED_URL = 'url("data:,")'
 
