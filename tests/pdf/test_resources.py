@@ -123,6 +123,15 @@ def test_a_character_no_font_has_is_reported_with_its_line(tmp_path: Path) -> No
     assert "αβγδέλτα" in "".join("".join(page.text().split()) for page in pages)
 
 
+def test_many_characters_no_font_has_are_summed_up(tmp_path: Path) -> None:
+    signs = "".join(chr(0x10600 + n) for n in range(13))
+    notes = sample_notes(tmp_path, sections=1, extra=f"## Scripts\n\n### Linear A\n- {signs}\n")
+    result, _ = print_notes(notes, tmp_path / "notes.pdf")
+    missing = [text for text in result.stderr.splitlines() if "[AIP050]" in text]
+    assert len(missing) == 11, result.stderr
+    assert f"has 3 more characters, the first here: {' '.join(signs[10:])}" in missing[-1]
+
+
 def test_a_renderer_warning_points_at_the_stylesheet_line(tmp_path: Path) -> None:
     templates = tmp_path / "mine"
     templates.mkdir()

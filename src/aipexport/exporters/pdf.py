@@ -78,6 +78,8 @@ def _weasyprint_log() -> Iterator[list[logging.LogRecord]]:
 
 
 _MISSING_GLYPH = ".notdef glyph rendered"
+#: Characters no font has that get a warning each; the rest are summed up in one.
+_MISSING_GLYPHS_NAMED = 10
 _CSS_POSITION = re.compile(r" at (\d+):(\d+)\b")
 
 
@@ -92,8 +94,21 @@ def _diagnostics(
             missing.setdefault(str(record.args[0]), None)  # type: ignore[index]
         elif not any(url in message for url in fetcher.refused):
             out.setdefault(Diagnostic(_stylesheet_location(message, page), "AIP051", message))
-    for character in missing:
+    characters = list(missing)
+    for character in characters[:_MISSING_GLYPHS_NAMED]:
         out.setdefault(_missing_glyph(character, notes))
+    if len(characters) > _MISSING_GLYPHS_NAMED:
+        # Notes in a script no font covers would otherwise give a warning per character.
+        rest = characters[_MISSING_GLYPHS_NAMED:]
+        first = _missing_glyph(rest[0], notes)
+        out.setdefault(
+            Diagnostic(
+                first.location,
+                "AIP050",
+                f"no available font has {len(rest)} more characters, the first here: "
+                f"{' '.join(rest[:20])}{' …' if len(rest) > 20 else ''}",
+            )
+        )
     for url, reason in fetcher.refused.items():
         out.setdefault(Diagnostic(None, "AIP052", f"resource {url} {reason}; left out"))
     return list(out)
