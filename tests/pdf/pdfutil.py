@@ -165,6 +165,20 @@ def find_in_order(
     return found
 
 
+def stranded_headings(pages: Sequence[Page], layout: PageLayout, headings: list[str]) -> list[str]:
+    """The headings (found in reading order) that end a column or page: what follows them is
+    not below them in the same column."""
+    stranded = []
+    found = find_in_order(pages, lambda page: content_box(page, layout), headings)
+    for heading, place in zip(headings, found, strict=True):
+        glyphs = place.page.glyphs_in(content_box(place.page, layout))
+        last = place.glyphs[-1]
+        following = glyphs[glyphs.index(last) + 1 :]
+        if not following or following[0].top > last.bottom + 1:
+            stranded.append(f"{heading!r} on page {place.page.number}")
+    return stranded
+
+
 def word_count(text: str) -> int:
     """Words in ``text``: runs of non-space characters with at least one letter or digit."""
     return sum(1 for token in text.split() if re.search(r"\w", token))

@@ -22,6 +22,7 @@ from tests.pdf.pdfutil import (
     content_box,
     find_in_order,
     squeeze,
+    stranded_headings,
     word_count,
 )
 from tests.textutil import note_line_texts
@@ -178,22 +179,8 @@ def test_contents_entries_link_to_their_headings(printed: Printed) -> None:
 
 
 def test_no_heading_is_stranded_at_the_bottom_of_a_column(printed: Printed) -> None:
-    sections = _headings(printed)
-    found = find_in_order(
-        printed.body_pages,
-        lambda page: content_box(page, printed.layout),
-        [section.heading for section in sections],
-    )
-    for section, place in zip(sections, found, strict=True):
-        glyphs = place.page.glyphs_in(content_box(place.page, printed.layout))
-        last = place.glyphs[-1]
-        following = glyphs[glyphs.index(last) + 1 :]
-        assert following, f"{section.heading!r} is the last line of page {place.page.number}"
-        # What comes next is below the heading, in the same column: not at the top of the
-        # next column or page.
-        assert following[0].top <= last.bottom + 1, (
-            f"{section.heading!r} on page {place.page.number} ends its column"
-        )
+    headings = [section.heading for section in _headings(printed)]
+    assert stranded_headings(printed.body_pages, printed.layout, headings) == []
 
 
 def test_fonts_are_embedded_subset_and_shipped(printed: Printed) -> None:
