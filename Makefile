@@ -22,7 +22,7 @@ endif
 export SOURCE_DATE_EPOCH
 
 .DEFAULT_GOAL := help
-.PHONY: help check cards anki html pdf dist test fuzz lint goldens system-packages clean
+.PHONY: help check cards anki html pdf dist test fuzz bench lint goldens system-packages clean
 
 # Debian packages the tests need: Chromium draws the card faces (as Anki's own web view
 # does); setpriv (util-linux) runs permission checks as an unprivileged user.
@@ -69,8 +69,8 @@ dist: $(VENV)/.installed ## Release files in build/dist: .apkg, .pdf and SHA256S
 	cat SHA256SUMS
 
 lint: $(VENV)/.installed-test ## ruff, and actionlint on the GitHub workflows
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/actionlint .github/workflows/*.yml
 
 system-packages: ## Install the Debian packages the tests need, when missing
@@ -83,6 +83,9 @@ system-packages: ## Install the Debian packages the tests need, when missing
 
 test: lint system-packages ## Lint, then run the whole test suite
 	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed ## Time the builds (medians, peak memory) and update the README table
+	$(BIN)/python benchmarks/bench.py
 
 fuzz: $(VENV)/.installed-test ## Fuzz the parser and the deck with many random notes (minutes)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/hostile/test_fuzz.py

@@ -60,6 +60,7 @@ class DiagnosticSink:
 
     ignore: frozenset[str] = frozenset()
     items: list[Diagnostic] = field(default_factory=list)
+    _seen: set[Diagnostic] = field(default_factory=set, repr=False)
 
     def warn(self, location: SourceLocation | None, code: str, message: str) -> None:
         """Record a warning unless ``code`` is silenced."""
@@ -68,7 +69,8 @@ class DiagnosticSink:
         diagnostic = Diagnostic(location, code, message)
         # Rendering a fragment twice (a term's definition is also part of its section's body)
         # must not report its problems twice.
-        if code not in self.ignore and diagnostic not in self.items:
+        if code not in self.ignore and diagnostic not in self._seen:
+            self._seen.add(diagnostic)
             self.items.append(diagnostic)
 
     def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
