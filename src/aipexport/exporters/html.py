@@ -453,18 +453,26 @@ _START = re.compile(r'\bstart="(\d+)"')
 
 
 def _split_first_item(fragment: str) -> tuple[str, str]:
-    """``fragment`` cut after its first list item, or after its first block if that is short.
+    """``fragment`` cut after its first line or so: the text of its first list item (its
+    sub-list goes on with the rest), or its first block if that is short.
 
-    A list is cut into two lists (an ordered one numbers on). Returns ``("", fragment)`` when
-    what would be cut off is too long to move as one unit, or is not an element.
+    The two parts read as one: a list cut in two numbers on, and an item cut before its
+    sub-list goes on as an item without a marker. Returns ``("", fragment)`` when the first
+    part would be too long to move as one unit, or is not an element.
     """
     first = next(_top_level_elements(fragment), None)
     if first is None or fragment[: first.start].strip():
         return "", fragment
-    items = []
+    cut, continued = first.end, False
     if first.name in ("ul", "ol"):
-        items = list(islice(_top_level_elements(fragment, first.content_start), 2))
-    cut = items[0].end if len(items) > 1 else first.end
+        item, *others = islice(_top_level_elements(fragment, first.content_start), 2)
+        if others:
+            cut = item.end
+        for child in _top_level_elements(fragment, item.content_start):
+            if child.name in ("ul", "ol"):
+                if _ANY_TAG.sub("", fragment[item.content_start : child.start]).strip():
+                    cut, continued = child.start, True
+                break
     if len(_ANY_TAG.sub("", fragment[first.start : cut])) > _LEAD_CHARACTERS:
         return "", fragment
     if cut == first.end:
@@ -472,8 +480,14 @@ def _split_first_item(fragment: str) -> tuple[str, str]:
     reopen = fragment[first.start : first.content_start]
     if first.name == "ol":
         number = int(match.group(1)) if (match := _START.search(reopen)) else 1
-        reopen = f'<ol start="{number + 1}">'
-    return fragment[:cut] + f"</{first.name}>", reopen + fragment[cut:]
+        # An unmarked item still counts: the list numbers on from it.
+        reopen = f'<ol start="{number if continued else number + 1}">'
+    if continued:
+        return (
+            f"{fragment[:cut]}</li></{first.name}>",
+            f'{reopen}<li class="continued">{fragment[cut:]}',
+        )
+    return f"{fragment[:cut]}</{first.name}>", reopen + fragment[cut:]
 
 
 @dataclass(frozen=True)
