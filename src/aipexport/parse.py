@@ -461,7 +461,7 @@ def _visible(fragment: str, source_text: str) -> str:
 
 def _finish(fragment: str) -> str:
     """Sanitized ``fragment`` without the empty paragraphs left where a refused image stood."""
-    return re.sub(r"<p>\s*</p>", "", sanitize.clean(fragment)).strip()
+    return re.sub(r"<p>(?:\s|<br>)*</p>", "", sanitize.clean(fragment)).strip()
 
 
 def _has_content(fragment: str) -> bool:
@@ -598,7 +598,10 @@ def _render_html(
                 location, "AIP030", f"HTML tag <{name}> is not allowed; it is shown as text"
             )
 
-    return sanitize.raw_fragment(content, on_image, on_refused)
+    fragment = sanitize.raw_fragment(content, on_image, on_refused)
+    if tokens[index].type == "html_block" and not _has_content(fragment):
+        return ""  # only line breaks are left where refused or missing images stood
+    return fragment
 
 
 def _render_cell_open(
