@@ -233,3 +233,11 @@ def test_notes_in_a_read_only_place_still_build() -> None:
     finally:
         notes.parent.chmod(0o755)
         shutil.rmtree(top)
+
+
+def test_the_committed_lock_is_current(tmp_path: Path) -> None:
+    """Release builds run with --locked: the lock beside the notes must match the notes and
+    the card templates as committed (run 'make anki' and commit the lock after changing them)."""
+    notes = Path(__file__).parents[2] / "source"
+    result = run_cli(["anki", notes, "--locked", "-o", tmp_path / "deck.apkg"], expect=None)
+    assert result.exit_code == 0, result.stderr.splitlines()[-1]
