@@ -4,8 +4,6 @@ loopback that must receive no request."""
 
 from __future__ import annotations
 
-import http.server
-import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from tests.conftest import FIXTURES, run_cli
+from tests.loopback import loopback_server
 
 # A real PNG followed by bytes no other file has, so any copy of it can be found.
 SECRET = (FIXTURES / "parser" / "pics" / "diagram.png").read_bytes() + b"SECRET-7f3a9c"
@@ -22,27 +21,8 @@ SECRET = (FIXTURES / "parser" / "pics" / "diagram.png").read_bytes() + b"SECRET-
 @pytest.fixture
 def server() -> Iterator[tuple[str, list[str]]]:
     """An HTTP server on 127.0.0.1 that serves SECRET and records every request."""
-    requests: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            requests.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Type", "image/png")
-            self.end_headers()
-            self.wfile.write(SECRET)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{httpd.server_address[1]}", requests
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with loopback_server(SECRET) as served:
+        yield served
 
 
 def test_nothing_outside_the_notes_is_read_or_fetched(
