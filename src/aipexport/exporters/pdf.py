@@ -11,70 +11,73 @@ message names one).
 
 from __future__ import annotations
 
-import contextlib
-import logging
+import os
 import re
 import unicodedata
-from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
-
-from weasyprint import HTML
 
 from aipexport import templates
 from aipexport.diagnostics import Diagnostic
 from aipexport.exporters.html import Page, render_page
-from aipexport.exporters.pdf_fetch import ConfinedFetcher
+from aipexport.exporters.pdf_chapters import (
+    ChapterLayout,
+    Job,
+    chapters_of,
+    lay_out,
+    print_by_chapters,
+)
 from aipexport.model import SourceLocation
 from aipexport.outputs import write_atomically
 from aipexport.pipeline import Notes
 from aipexport.sources import display_path
 
 
-def write_pdf(notes: Notes, destination: Path) -> list[Diagnostic]:
+def write_pdf(
+    notes: Notes,
+    destination: Path,
+    *,
+    single_pass: bool = False,
+    cache_dir: Path | None = None,
+    workers: int | None = None,
+) -> list[Diagnostic]:
     """Print the cheat-sheet of ``notes`` to ``destination``; return what was noticed.
 
     The PDF has bookmarks for chapters and sections, the deck title, a subject, language
     ``en`` and the build date (``SOURCE_DATE_EPOCH`` or the newest notes file) as its
     creation date; its fonts are embedded and subset. A failed build leaves the previous file
     at ``destination`` untouched.
+
+    The page is printed chapter by chapter on ``workers`` processes (default: one per core),
+    each chapter's layout kept in ``cache_dir`` (default ``build/cache/pdf`` in the working
+    directory) for the next build; see :mod:`aipexport.exporters.pdf_chapters`. With
+    ``single_pass``, or templates that replace the page's structure, WeasyPrint prints the
+    whole page at once; both ways give the same pages.
     """
     page = render_page(notes, lambda path: path.as_uri())
     user_dir = notes.config.templates
-    fetcher = ConfinedFetcher(
-        files=(asset.path for asset in notes.deck.assets),
-        directories=templates.search_path(user_dir),
+    search_path = templates.search_path(user_dir)
+    job = partial(
+        Job,
+        # Relative URLs written in a user's page template resolve in their own directory.
+        base_url=search_path[0].resolve().as_uri() + "/",
+        files=tuple(asset.path for asset in notes.deck.assets),
+        directories=search_path,
     )
-    # Relative URLs written in a user's page template resolve in their own directory.
-    base_url = templates.search_path(user_dir)[0].resolve().as_uri() + "/"
-    with _weasyprint_log() as records:
-        document = HTML(string=page.html, base_url=base_url, url_fetcher=fetcher).render(
-            # Honour width/height written on an <img> in the notes, as a browser does.
-            presentational_hints=True,
+    chapter_count = len(notes.deck.chapters) + (1 if notes.deck.intro else 0)
+    cut = None if single_pass else chapters_of(page.html, user_dir, chapter_count)
+    if cut is None:
+        layouts = [lay_out(job(page.html))]
+        pdf = layouts[0].pdf
+    else:
+        pdf, layouts = print_by_chapters(
+            cut,
+            job,
+            cache_dir=Path.cwd() / "build" / "cache" / "pdf" if cache_dir is None else cache_dir,
+            workers=workers or len(os.sched_getaffinity(0)),
         )
-        write_atomically(destination, lambda path: document.write_pdf(path))
-    return [*page.diagnostics, *_diagnostics(records, fetcher, notes, page)]
-
-
-@contextlib.contextmanager
-def _weasyprint_log() -> Iterator[list[logging.LogRecord]]:
-    """Collect WeasyPrint's warnings and errors instead of letting them reach the console."""
-    records: list[logging.LogRecord] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(record)
-
-    logger = logging.getLogger("weasyprint")
-    handler = Collect(logging.WARNING)
-    saved = logger.level, logger.propagate
-    logger.addHandler(handler)
-    logger.setLevel(logging.WARNING)
-    logger.propagate = False
-    try:
-        yield records
-    finally:
-        logger.removeHandler(handler)
-        logger.level, logger.propagate = saved
+    write_atomically(destination, lambda path: path.write_bytes(pdf))
+    return [*page.diagnostics, *_diagnostics(layouts, notes, page)]
 
 
 _MISSING_GLYPH = ".notdef glyph rendered"
@@ -83,16 +86,15 @@ _MISSING_GLYPHS_NAMED = 10
 _CSS_POSITION = re.compile(r" at (\d+):(\d+)\b")
 
 
-def _diagnostics(
-    records: list[logging.LogRecord], fetcher: ConfinedFetcher, notes: Notes, page: Page
-) -> list[Diagnostic]:
+def _diagnostics(layouts: list[ChapterLayout], notes: Notes, page: Page) -> list[Diagnostic]:
+    """What WeasyPrint logged and refused while laying out ``layouts``, each said once."""
     out: dict[Diagnostic, None] = {}
     missing: dict[str, None] = {}
-    for record in records:
-        message = record.getMessage()
-        if str(record.msg).startswith(_MISSING_GLYPH) and record.args:
-            missing.setdefault(str(record.args[0]), None)  # type: ignore[index]
-        elif not any(url in message for url in fetcher.refused):
+    refused = {url: reason for layout in layouts for url, reason in layout.refused.items()}
+    for template, message, args in (record for layout in layouts for record in layout.records):
+        if template.startswith(_MISSING_GLYPH) and args:
+            missing.setdefault(args[0], None)
+        elif not any(url in message for url in refused):
             out.setdefault(Diagnostic(_stylesheet_location(message, page), "AIP051", message))
     characters = list(missing)
     for character in characters[:_MISSING_GLYPHS_NAMED]:
@@ -109,7 +111,7 @@ def _diagnostics(
                 f"{' '.join(rest[:20])}{' …' if len(rest) > 20 else ''}",
             )
         )
-    for url, reason in fetcher.refused.items():
+    for url, reason in refused.items():
         out.setdefault(Diagnostic(None, "AIP052", f"resource {url} {reason}; left out"))
     return list(out)
 

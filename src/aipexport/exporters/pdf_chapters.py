@@ -1,0 +1,573 @@
+"""The fast way to print the cheat-sheet: chapter by chapter, in parallel, with a cache.
+
+The page of :mod:`aipexport.exporters.html` is cut into documents WeasyPrint lays out on its
+own, and the PDF is put together from them:
+
+1. **Cut.** Every chapter starts a new page and nothing on a chapter's pages depends on
+   another chapter, except the running header and footer (``page X of Y`` needs the total).
+   So each ``<section class="chapter">`` becomes a document of its own: the page's ``<head>``
+   (the same stylesheet) and that chapter, with every page-margin box switched off.
+2. **Lay out** the chapters not in the cache, on one worker process per core (a WeasyPrint
+   layout cannot leave its process, so a worker returns the chapter's PDF as bytes, with
+   each page's anchors and bookmarks and what WeasyPrint logged). A chapter is cached under
+   ``build/cache/pdf/`` by a hash of all that shapes its layout: its document (stylesheet
+   included), the files that document loads (fonts, images), the options and the versions
+   of aipexport, WeasyPrint and pydyf. A rebuild after an edit lays out the edited chapter
+   only.
+3. **Frame.** With every chapter's page count known, one cheap document holds the title and
+   contents pages, then an empty page for each chapter page carrying that page's anchors and
+   bookmarks at the places the chapter's layout put them, and naming its chapter for the
+   running header. WeasyPrint lays it out with the page's own stylesheet: the contents'
+   ``target-counter`` page numbers and links, the outline, the running headers and ``page X
+   of Y`` footers come out as in a single-pass print, because they are made the same way.
+4. **Join.** Each empty page of the frame receives the drawing, resources and links of its
+   chapter page; what the frame drew on it (header and footer) is drawn after, as a form,
+   as a single-pass print draws margin boxes after the page. Font subsets of each chapter
+   are renamed after the chapter (viewers cache fonts by name, and each chapter's subset of
+   a font holds other glyphs).
+
+The result is byte-reproducible, and a rebuild from the cache is byte-identical to a cold
+build. Only the shipped ``page.html``, ``section.html`` and ``page.css`` are known to meet
+the assumptions above; with other templates :func:`chapters_of` returns ``None`` and the
+page is printed in a single pass.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import html
+import io
+import json
+import logging
+import multiprocessing
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from importlib.metadata import version
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from aipexport import __version__, templates
+
+#: Bump when what a cache entry holds, or how it is made, changes.
+_CACHE_FORMAT = 1
+#: Cache entries not used for this long are removed.
+_CACHE_MAX_AGE_S = 30 * 24 * 3600
+_CHAPTER_START = '<section class="chapter">'
+#: The templates whose structure this module relies on.
+_STRUCTURAL_TEMPLATES = ("page.html", "section.html", "page.css")
+_MARGIN_BOXES = (
+    *("top-left-corner", "top-left", "top-center", "top-right", "top-right-corner"),
+    *("right-top", "right-middle", "right-bottom"),
+    *("bottom-right-corner", "bottom-right", "bottom-center", "bottom-left", "bottom-left-corner"),
+    *("left-bottom", "left-middle", "left-top"),
+)
+#: A chapter's own document draws nothing in the page margins: the frame does.
+_NO_MARGIN_BOXES = (
+    "<style>@page {"
+    + "".join(f" @{name} {{ content: none !important; }}" for name in _MARGIN_BOXES)
+    + " }</style>\n"
+)
+_STUB_STYLE = (
+    "<style>.aipexport-stub { break-before: page; position: relative; margin: 0;"
+    " padding: 0; border: 0; height: 0; }"
+    " .aipexport-stub > div { position: absolute; margin: 0; padding: 0; border: 0;"
+    " width: 0; height: 0; } .aipexport-front { page: front; }"
+    " .aipexport-targets { position: absolute; width: 0; height: 0; overflow: hidden; }"
+    "</style>\n"
+)
+_FURNITURE = "/AipexportFrame"
+_HEADING = re.compile(r'<h\d\b[^>]*class="chapter-heading"[^>]*>(.*?)</h\d>', re.DOTALL)
+_TITLE = re.compile(r'<h1 class="title">(.*?)</h1>', re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True)
+class Cut:
+    """The page cut into documents: the front (title and contents) and one per chapter.
+
+    ``head`` is everything up to and including ``<body>``; a document is ``head``, its part
+    and :data:`TAIL`.
+    """
+
+    head: str
+    front: str
+    chapters: tuple[str, ...]
+
+    def chapter_documents(self) -> list[str]:
+        """Each chapter as a document of its own, drawing nothing in the page margins."""
+        head = _with_style(self.head, _NO_MARGIN_BOXES)
+        return [head + chapter + TAIL for chapter in self.chapters]
+
+
+TAIL = "</body>\n</html>\n"
+
+
+def chapters_of(page_html: str, user_dir: Path | None, chapter_count: int) -> Cut | None:
+    """The page cut at its chapters, or ``None`` when it cannot be printed chapter by chapter
+    (a user template replaces the page's structure or stylesheet, or the cut does not find
+    ``chapter_count`` chapters)."""
+    shipped = templates.shipped_templates_dir().resolve()
+    if any(templates.find(n, user_dir).resolve().parent != shipped for n in _STRUCTURAL_TEMPLATES):
+        return None
+    body = page_html.find("<body>")
+    end = page_html.rfind("</body>")
+    if body < 0 or end < 0 or page_html.count(_CHAPTER_START) != chapter_count:
+        return None
+    body += len("<body>")
+    parts = page_html[body:end].split(_CHAPTER_START)
+    if chapter_count == 0:
+        return None
+    return Cut(
+        head=page_html[:body] + "\n",
+        front=parts[0],
+        chapters=tuple(_CHAPTER_START + part for part in parts[1:]),
+    )
+
+
+def _with_style(head: str, style: str) -> str:
+    """``head`` with ``style`` added last, after the page's own stylesheet (whose lines, and
+    so the line numbers in WeasyPrint's messages, stay where they were)."""
+    index = head.rindex("</head>")
+    return head[:index] + style + head[index:]
+
+
+# ----------------------------------------------------------------------------------------------
+# Laying out one chapter (in a worker process, or here when only one is needed)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """An anchor (``level`` 0) or bookmark on a chapter page, at ``x``, ``y`` CSS px from the
+    top left of the page's content box."""
+
+    name: str
+    x: float
+    y: float
+    level: int = 0
+    label: str = ""
+    open: bool = True
+
+
+@dataclass(frozen=True)
+class ChapterLayout:
+    """A chapter laid out: its PDF, each page's marks, what WeasyPrint logged (message
+    template, message and arguments) and the resources the fetcher refused (URL to reason)."""
+
+    pdf: bytes
+    pages: tuple[tuple[Mark, ...], ...]
+    records: tuple[tuple[str, str, tuple[str, ...]], ...]
+    refused: dict[str, str]
+
+    def metadata(self) -> str:
+        """Everything but the PDF, as JSON (for the cache)."""
+        return json.dumps(
+            {
+                "pages": [[m.__dict__ for m in page] for page in self.pages],
+                "records": self.records,
+                "refused": self.refused,
+            }
+        )
+
+    @classmethod
+    def from_cache(cls, pdf: bytes, metadata: str) -> ChapterLayout:
+        data = json.loads(metadata)
+        return cls(
+            pdf,
+            tuple(tuple(Mark(**mark) for mark in page) for page in data["pages"]),
+            tuple((template, message, tuple(args)) for template, message, args in data["records"]),
+            dict(data["refused"]),
+        )
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a worker needs to lay out a document: its HTML and what it may read."""
+
+    html: str
+    base_url: str
+    files: tuple[Path, ...]
+    directories: tuple[Path, ...]
+
+
+def lay_out(job: Job) -> ChapterLayout:
+    """Lay out and print ``job``'s document; its marks and log come back with the PDF."""
+    from weasyprint import HTML
+
+    from aipexport.exporters.pdf_fetch import ConfinedFetcher
+
+    fetcher = ConfinedFetcher(files=job.files, directories=job.directories)
+    with collected_log() as records:
+        document = HTML(string=job.html, base_url=job.base_url, url_fetcher=fetcher).render(
+            # Honour width/height written on an <img> in the notes, as a browser does.
+            presentational_hints=True,
+        )
+        pdf = document.write_pdf()
+    pages = []
+    for page in document.pages:
+        box = page._page_box
+        left, top = box.content_box_x(), box.content_box_y()
+        marks = [Mark(n, x - left, y - top) for n, (x, y, *_) in page.anchors.items()]
+        marks += [
+            Mark("", x - left, y - top, level, label, state == "open")
+            for level, label, (x, y), state in page.bookmarks
+        ]
+        pages.append(tuple(marks))
+    return ChapterLayout(
+        pdf,
+        tuple(pages),
+        tuple(
+            (str(r.msg), r.getMessage(), tuple(str(a) for a in r.args or ()))
+            for r in records  # type: ignore[union-attr]
+        ),
+        dict(fetcher.refused),
+    )
+
+
+class collected_log:
+    """Collect WeasyPrint's warnings and errors instead of letting them reach the console."""
+
+    def __enter__(self) -> list[logging.LogRecord]:
+        self.records: list[logging.LogRecord] = []
+        records = self.records
+
+        class Collect(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                records.append(record)
+
+        self.logger = logging.getLogger("weasyprint")
+        self.handler = Collect(logging.WARNING)
+        self.saved = self.logger.level, self.logger.propagate
+        self.logger.addHandler(self.handler)
+        self.logger.setLevel(logging.WARNING)
+        self.logger.propagate = False
+        return records
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.removeHandler(self.handler)
+        self.logger.level, self.logger.propagate = self.saved
+
+
+# ----------------------------------------------------------------------------------------------
+# The cache
+
+
+def cache_key(job: Job, options: str) -> str:
+    """A name for everything that shapes ``job``'s layout: its document, the bytes of the
+    files it refers to, ``options``, and the versions of the programs that lay it out."""
+    digest = hashlib.sha256()
+    for part in (
+        str(_CACHE_FORMAT),
+        __version__,
+        version("weasyprint"),
+        version("pydyf"),
+        options,
+        job.base_url,
+        job.html,
+    ):
+        digest.update(part.encode("utf-8") + b"\0")
+    for url in sorted(set(re.findall(r'(file:[^"\')\s]+)', job.html))):
+        path = Path(unquote(urlsplit(url).path))
+        digest.update(_file_digest(path) + b"\0")
+    return digest.hexdigest()
+
+
+_FILE_DIGESTS: dict[tuple[Path, int, int], bytes] = {}
+
+
+def _file_digest(path: Path) -> bytes:
+    """The hash of the file at ``path`` (remembered while its size and mtime stay)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return b"missing"
+    key = (path, stat.st_size, stat.st_mtime_ns)
+    if key not in _FILE_DIGESTS:
+        _FILE_DIGESTS[key] = hashlib.sha256(path.read_bytes()).digest()
+    return _FILE_DIGESTS[key]
+
+
+def _cache_read(directory: Path | None, key: str) -> ChapterLayout | None:
+    if directory is None:
+        return None
+    try:
+        pdf = (directory / f"{key}.pdf").read_bytes()
+        layout = ChapterLayout.from_cache(pdf, (directory / f"{key}.json").read_text("utf-8"))
+        now = time.time()
+        for suffix in (".pdf", ".json"):
+            os.utime(directory / f"{key}{suffix}", (now, now))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return layout
+
+
+def _cache_write(directory: Path | None, key: str, layout: ChapterLayout) -> None:
+    """Store ``layout``; a cache that cannot be written only makes the next build slower."""
+    if directory is None:
+        return
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        # The PDF first: an entry counts only when its metadata is there too.
+        for suffix, data in ((".pdf", layout.pdf), (".json", layout.metadata().encode())):
+            temporary = directory / f".{key}{suffix}.{os.getpid()}"
+            temporary.write_bytes(data)
+            os.replace(temporary, directory / f"{key}{suffix}")
+    except OSError:
+        pass
+
+
+def _cache_prune(directory: Path | None) -> None:
+    if directory is None or not directory.is_dir():
+        return
+    oldest = time.time() - _CACHE_MAX_AGE_S
+    for path in directory.iterdir():
+        try:
+            if path.stat().st_mtime < oldest:
+                path.unlink()
+        except OSError:
+            pass
+
+
+def lay_out_all(
+    jobs: Sequence[Job], options: str, cache_dir: Path | None, workers: int
+) -> tuple[list[ChapterLayout], list[str]]:
+    """Every job laid out, from the cache where it can be, the rest on ``workers`` processes.
+    Also returns each job's cache key (which names its font subsets)."""
+    keys = [cache_key(job, options) for job in jobs]
+    layouts: list[ChapterLayout | None] = [_cache_read(cache_dir, key) for key in keys]
+    todo = [index for index, layout in enumerate(layouts) if layout is None]
+    if len(todo) <= 1 or workers <= 1:
+        for index in todo:
+            layouts[index] = lay_out(jobs[index])
+    else:
+        # The longest first, so that no worker is left with a long chapter at the end.
+        todo.sort(key=lambda index: -len(jobs[index].html))
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        with concurrent.futures.ProcessPoolExecutor(
+            max_workers=min(workers, len(todo)), mp_context=multiprocessing.get_context(method)
+        ) as pool:
+            futures = {index: pool.submit(lay_out, jobs[index]) for index in todo}
+            for index, future in futures.items():
+                layouts[index] = future.result()
+    for index in todo:
+        _cache_write(cache_dir, keys[index], layouts[index])  # type: ignore[arg-type]
+    _cache_prune(cache_dir)
+    return [layout for layout in layouts if layout is not None], keys
+
+
+# ----------------------------------------------------------------------------------------------
+# The whole pipeline
+
+
+def print_by_chapters(
+    cut: Cut, job: Callable[[str], Job], cache_dir: Path | None, workers: int
+) -> tuple[bytes, list[ChapterLayout]]:
+    """The PDF of ``cut`` (``job(html)`` says how to lay a document out), and every layout
+    made for it (for their logs)."""
+    options = "presentational_hints"
+    chapters, keys = lay_out_all(
+        [job(document) for document in cut.chapter_documents()], options, cache_dir, workers
+    )
+    front_pages = _front_page_guess(cut)
+    while True:
+        front_html = _front_html(cut, chapters, front_pages)
+        [front], [front_key] = lay_out_all([job(front_html)], options, cache_dir, workers=1)
+        if len(front.pages) == front_pages:
+            break
+        # The numbers were counted from the wrong first body page: count again.
+        front_pages = len(front.pages)
+    # The front holds a copy of every chapter anchor, for WeasyPrint to write the contents'
+    # links; the frame places each anchor once, where its chapter has it.
+    anchors = _anchors(chapters)
+    front = replace(
+        front,
+        pages=tuple(
+            tuple(mark for mark in marks if mark.name not in anchors) for marks in front.pages
+        ),
+    )
+    frame = lay_out(job(frame_html(cut, front, chapters)))
+    pdf = join(frame.pdf, [front, *chapters], [front_key, *keys])
+    return pdf, [frame, front, *chapters]
+
+
+def _anchors(chapters: Sequence[ChapterLayout]) -> dict[str, None]:
+    """The chapters' anchors, in order."""
+    return {
+        mark.name: None
+        for layout in chapters
+        for marks in layout.pages
+        for mark in marks
+        if mark.level == 0
+    }
+
+
+_TOC_LINK = re.compile(r'<a href="#([^"]+)">')
+#: Contents entries a page holds, about (two columns of 8 pt lines): a first guess only.
+_TOC_ENTRIES_PER_PAGE = 110
+
+
+def _front_page_guess(cut: Cut) -> int:
+    return 1 + len(_TOC_LINK.findall(cut.front)) // _TOC_ENTRIES_PER_PAGE
+
+
+def _front_html(cut: Cut, chapters: Sequence[ChapterLayout], front_pages: int) -> str:
+    """The title and contents as a document of their own, each entry with the number of the
+    page its heading is on (when the body starts on page ``front_pages + 1``)."""
+    page_of: dict[str, int] = {}
+    number = front_pages
+    for layout in chapters:
+        for marks in layout.pages:
+            number += 1
+            for mark in marks:
+                if mark.level == 0:
+                    page_of.setdefault(mark.name, number)
+
+    def numbered(link: re.Match[str]) -> str:
+        page = page_of.get(html.unescape(link.group(1)))
+        return link.group(0) if page is None else f'{link.group(0)[:-1]} data-page="{page}">'
+
+    front = _TOC_LINK.sub(numbered, cut.front)
+    # WeasyPrint writes a link only when its document has the anchor.
+    targets = "".join(f'<div id="{html.escape(name)}"></div>' for name in _anchors(chapters))
+    return (
+        _with_style(cut.head, _NO_MARGIN_BOXES + _STUB_STYLE)
+        + f'<div class="aipexport-targets">{targets}</div>\n'
+        + front
+        + TAIL
+    )
+
+
+def frame_html(cut: Cut, front: ChapterLayout, chapters: Sequence[ChapterLayout]) -> str:
+    """The frame's document: an empty page for each page of the front and of the chapters,
+    holding that page's anchors and bookmarks; the first of the front names the title, the
+    first of a chapter the chapter, for the running header."""
+    parts = [_with_style(cut.head, _STUB_STYLE)]
+    title = _text_of(_TITLE, cut.front)
+    for number, marks in enumerate(front.pages):
+        style = f"string-set: title {_css_string(title)}" if number == 0 else ""
+        parts.append(f'<div class="aipexport-stub aipexport-front" style="{html.escape(style)}">')
+        parts.extend(_mark_html(mark) for mark in marks)
+        parts.append("</div>\n")
+    for chapter, layout in zip(cut.chapters, chapters, strict=True):
+        name = _text_of(_HEADING, chapter)
+        for number, marks in enumerate(layout.pages):
+            style = f"string-set: chapter {_css_string(name)}" if number == 0 else ""
+            parts.append(f'<div class="aipexport-stub" style="{html.escape(style)}">')
+            parts.extend(_mark_html(mark) for mark in marks)
+            parts.append("</div>\n")
+    parts.append(TAIL)
+    return "".join(parts)
+
+
+def _text_of(pattern: re.Pattern[str], fragment: str) -> str:
+    """The text of the first element ``pattern`` finds in ``fragment``, as CSS's
+    ``content(text)`` gives it."""
+    found = pattern.search(fragment)
+    return " ".join(html.unescape(_TAG.sub("", found.group(1))).split()) if found else ""
+
+
+def _mark_html(mark: Mark) -> str:
+    place = f"left: {mark.x!r}px; top: {mark.y!r}px;"
+    if mark.level == 0:
+        return f'<div id="{html.escape(mark.name)}" style="{place}"></div>'
+    state = "open" if mark.open else "closed"
+    style = f"{place} bookmark-level: {mark.level}; bookmark-label: {_css_string(mark.label)};"
+    return f'<div style="{html.escape(style)} bookmark-state: {state}"></div>'
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string, every character but letters and digits escaped."""
+    escaped = "".join(c if c.isascii() and c.isalnum() else f"\\{ord(c):06x}" for c in text)
+    return f"'{escaped}'"
+
+
+# ----------------------------------------------------------------------------------------------
+# Joining the chapters' pages into the frame
+
+
+def join(frame: bytes, layouts: Sequence[ChapterLayout], keys: Sequence[str]) -> bytes:
+    """The frame with each page of ``layouts`` (the front, then the chapters) drawn on its
+    empty page; returns the PDF. ``keys`` name the layouts' font subsets."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import (
+        ArrayObject,
+        DecodedStreamObject,
+        DictionaryObject,
+        NameObject,
+    )
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(frame)))
+    body_count = sum(len(layout.pages) for layout in layouts)
+    frame_pages = list(writer.pages)[len(writer.pages) - body_count :]
+    opening, closing = DecodedStreamObject(), DecodedStreamObject()
+    opening.set_data(b"q\n")
+    closing.set_data(f"\nQ\nq {_FURNITURE} Do Q\n".encode())
+    opening_ref, closing_ref = writer._add_object(opening), writer._add_object(closing)
+    targets = iter(frame_pages)
+    for layout, key in zip(layouts, keys, strict=True):
+        reader = PdfReader(io.BytesIO(layout.pdf))
+        _rename_fonts(reader.pages, key)
+        for source in reader.pages:
+            target = next(targets)
+            # What the frame drew on this page becomes a form drawn over the chapter's page.
+            furniture = target["/Contents"].get_object()
+            furniture[NameObject("/Type")] = NameObject("/XObject")
+            furniture[NameObject("/Subtype")] = NameObject("/Form")
+            furniture[NameObject("/BBox")] = target["/MediaBox"]
+            furniture[NameObject("/Resources")] = target["/Resources"]
+            resources = DictionaryObject(source["/Resources"].get_object().clone(writer))
+            xobjects = resources.get("/XObject")
+            xobjects = DictionaryObject(xobjects.get_object() if xobjects else {})
+            xobjects[NameObject(_FURNITURE)] = target.raw_get("/Contents")
+            resources[NameObject("/XObject")] = xobjects
+            target[NameObject("/Resources")] = resources
+            contents = source.raw_get("/Contents").clone(writer)
+            drawing = contents.get_object()
+            chapter_streams = list(drawing) if isinstance(drawing, ArrayObject) else [contents]
+            target[NameObject("/Contents")] = ArrayObject(
+                [opening_ref, *chapter_streams, closing_ref]
+            )
+            if "/Annots" in source:
+                annotations = source["/Annots"].get_object().clone(writer)
+                target[NameObject("/Annots")] = annotations
+            if "/Group" in source:
+                target[NameObject("/Group")] = source["/Group"].clone(writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+_SUBSET_NAME = re.compile(r"^/[A-Z]{6}\+")
+
+
+def _rename_fonts(pages: Iterable[object], key: str) -> None:
+    """Give each font subset of a chapter a tag of its own: ``key`` hashed with its name."""
+    from pypdf.generic import NameObject
+
+    done: set[int] = set()
+    for page in pages:
+        fonts = page["/Resources"].get_object().get("/Font")  # type: ignore[index]
+        for font in (fonts.get_object() if fonts else {}).values():
+            font = font.get_object()
+            if id(font) in done:
+                continue
+            done.add(id(font))
+            name = str(font.get("/BaseFont", ""))
+            if not _SUBSET_NAME.match(name):
+                continue
+            digest = hashlib.md5(f"{key}{name}".encode(), usedforsecurity=False).digest()
+            tag = "".join(chr(65 + byte % 26) for byte in digest[:6])
+            renamed = NameObject(f"/{tag}+{name[8:]}")
+            font[NameObject("/BaseFont")] = renamed
+            for descendant in font.get("/DescendantFonts", []):
+                descendant = descendant.get_object()
+                descendant[NameObject("/BaseFont")] = renamed
+                descriptor = descendant.get("/FontDescriptor")
+                if descriptor is not None:
+                    descriptor.get_object()[NameObject("/FontName")] = renamed
+            descriptor = font.get("/FontDescriptor")
+            if descriptor is not None:
+                descriptor.get_object()[NameObject("/FontName")] = renamed
