@@ -66,7 +66,7 @@ class _CardBuilder:
                     "both form one topic card",
                 )
         cards: list[Card] = []
-        term_keys: dict[tuple[str, ...], int] = {}
+        term_keys: set[tuple[str, ...]] = set()
         emitted: set[tuple[str, ...]] = set()
         for section in self.deck.sections():
             if not section.body_html:
@@ -115,18 +115,23 @@ class _CardBuilder:
             ),
         )
 
-    def _term(self, section: Section, term: Term, seen: dict[tuple[str, ...], int]) -> Card:
-        key = (*section.path, *term.parents, term.text)
-        normal = tuple(normalise(k) for k in key)
-        seen[normal] = seen.get(normal, 0) + 1
-        if seen[normal] > 1:
+    def _term(self, section: Section, term: Term, seen: set[tuple[str, ...]]) -> Card:
+        # Terms are marked as bold in the key, so a term nested under the bold term "P" is
+        # never confused with a term under a heading "P".
+        place = (*section.path, *(f"**{parent}**" for parent in term.parents))
+        key = (*place, f"**{term.text}**")
+        n = 1
+        while tuple(normalise(k) for k in key) in seen:
+            n += 1
+            key = (*place, f"**{term.text}** #{n}")
+        seen.add(tuple(normalise(k) for k in key))
+        if n > 1:
             self.sink.warn(
                 term.location,
                 "AIP013",
                 f"term '{term.text}' is defined again in '{section.heading}'; "
-                f"this card is '{term.text} #{seen[normal]}'",
+                f"this card is '{term.text} #{n}'",
             )
-            key = (*key[:-1], f"{term.text} #{seen[normal]}")
         context = html.escape(BREADCRUMB_SEPARATOR.join((*section.path, *term.parents)))
         source = self._source(term)
         return Card(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from aipexport.config import MAX_COLUMNS, PAPERS, Config, find_project_file, loa
 from aipexport.diagnostics import Diagnostic
 from aipexport.errors import AipexportError
 from aipexport.pipeline import Notes, load_notes
+from aipexport.sanitize import text_of
 
 
 class _Failure(click.ClickException):
@@ -178,8 +178,8 @@ def cards(notes: Notes, output_format: str) -> None:
         return
     for card in notes.cards:
         click.echo(f"[{card.kind}] {card.deck}  ({card.source})  {card.guid}")
-        click.echo(f"  Q: {_text(card.front)}")
-        click.echo(f"  A: {_text(card.back)}")
+        click.echo(f"  Q: {text_of(card.front)}")
+        click.echo(f"  A: {text_of(card.back)}")
         click.echo()
 
 
@@ -276,12 +276,6 @@ def pdf(notes: Notes, output: Path | None) -> list[Diagnostic]:
     diagnostics = write_pdf(notes, destination)
     click.echo(f"wrote {destination}")
     return diagnostics
-
-
-def _text(fragment: str) -> str:
-    import html
-
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
 
 
 def main() -> None:

@@ -7,7 +7,6 @@ with ``ignore = ["AIP011"]`` in ``[tool.aipexport]`` or ``--ignore AIP011``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -34,6 +33,7 @@ CODES: dict[str, str] = {
     "AIP031": "a link with an unsafe URL was shown as text",
     "AIP040": "a heading was renamed or moved; its cards keep their identity",
     "AIP041": "the lock file could not be saved; rename detection starts afresh next build",
+    "AIP042": "the namespace changed; every card gets a new identity",
     "AIP050": "no available font has a glyph for a character",
     "AIP051": "the PDF renderer reported a problem",
     "AIP052": "the page refused a resource outside the notes' images and the templates",
@@ -72,10 +72,6 @@ class DiagnosticSink:
         if code not in self.ignore and diagnostic not in self._seen:
             self._seen.add(diagnostic)
             self.items.append(diagnostic)
-
-    def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
-        """Record diagnostics made elsewhere, dropping silenced ones."""
-        self.items.extend(d for d in diagnostics if d.code not in self.ignore)
 
     def sorted(self) -> list[Diagnostic]:
         """Diagnostics in file order, then in the order they were made."""

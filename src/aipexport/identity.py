@@ -3,16 +3,20 @@
 Given the cards of this build (GUIDs from heading paths) and the lock of the previous build,
 :func:`resolve` decides, once, which GUID each card carries and when its content last changed:
 
-1. A card whose GUID the lock knows keeps it; its mtime stays unless its content changed.
-2. A topic card with an unknown GUID is matched to a card that vanished from the notes:
-   first through a renamed ancestor already matched (``A > B`` renamed ``A2 > B`` makes
-   ``A > B > C`` into ``A2 > B > C``), else by content similarity (:func:`aipexport.lock.similar`).
-   Shallow headings are matched before deep ones so a renamed chapter carries its sections.
+1. A card whose key (heading path, plus term) the lock knows keeps the GUID recorded for that
+   key: its path's hash, or the GUID it inherited when its heading was renamed. Its mtime
+   stays unless its content changed.
+2. A topic card with an unknown key is matched to a card no current card holds (one that
+   vanished from the notes, or was removed earlier): first through a renamed ancestor already
+   matched (``A > B`` renamed ``A2 > B`` makes ``A > B > C`` into ``A2 > B > C``), else by
+   content similarity (:func:`aipexport.lock.similar`; answers under
+   :data:`MIN_SIMILAR_WORDS` words must be identical). Shallow headings are matched before
+   deep ones so a renamed chapter carries its sections.
 3. A term card follows its section the same way; a term whose own text changed is matched
    by its definition among the vanished terms of the same place.
-4. Vanished cards left unmatched become tombstones in the lock (see :mod:`aipexport.lock`).
+4. Everything else is new; vanished cards left unmatched become tombstones in the lock.
 
-One diagnostic reports each rename or move, naming the old and new heading.
+One diagnostic reports each rename or move, once, naming the old and new heading.
 """
 
 from __future__ import annotations
@@ -27,6 +31,10 @@ from aipexport.lock import Lock, LockedCard, content_hash, distance, similar, sk
 from aipexport.model import Card
 
 Key = tuple[str, ...]
+
+#: Answers shorter than this many words are matched only when identical: a few words (or
+#: none, in a section of pictures) say too little to recognise a card by.
+MIN_SIMILAR_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -48,25 +56,59 @@ def resolve(
     """Give each card its lasting GUID and mtime.
 
     ``answer_text`` maps each card's GUID to the plain text of its answer (for similarity);
-    ``epoch`` stamps what is new or changed.
+    ``epoch`` stamps what is new or changed. No two cards ever get the same GUID or note ID.
     """
-    remembered = dict(previous.cards) if previous and previous.namespace == namespace else {}
-    current = {card.guid for card in cards}
-    vanished = {g: e for g, e in remembered.items() if g not in current and not e.removed}
+    same = previous is not None and normalise(previous.namespace) == normalise(namespace)
+    remembered = dict(previous.cards) if previous and same else {}
+    if previous and not same:
+        sink.warn(
+            None,
+            "AIP042",
+            f"the namespace changed from '{previous.namespace}' to '{namespace}': every card "
+            "gets a new identity, and the cards built before stay in Anki as they were",
+        )
     drafts = {card.guid: _draft(card, answer_text[card.guid]) for card in cards}
-    unknown = [card for card in cards if card.guid not in remembered]
-    adopted = _match_renames(unknown, drafts, vanished, namespace, sink) if vanished else {}
+
+    # 1. A card whose key the lock knows keeps the GUID recorded for it: its path's hash, or
+    #    the GUID it inherited from a renamed heading. A removed card written again revives.
+    by_key = {(e.kind, _normal(e.key)): guid for guid, e in remembered.items()}
+    assigned = {
+        card.guid: by_key[(card.kind, _normal(card.key))]
+        for card in cards
+        if (card.kind, _normal(card.key)) in by_key
+    }
+    # 2. The others may be renamed or moved cards (or removed ones written elsewhere).
+    unknown = [card for card in cards if card.guid not in assigned]
+    claimed = set(assigned.values())
+    candidates = {guid: e for guid, e in remembered.items() if guid not in claimed}
+    short = {guid for guid, text in answer_text.items() if len(text.split()) < MIN_SIMILAR_WORDS}
+    if unknown and candidates:
+        assigned |= _match_renames(unknown, drafts, candidates, short, namespace, sink)
+    # 3. The rest are new: their path's GUID, unless the lock gave it to another card (whose
+    #    heading was renamed away from this text), then the next free variant of it.
+    claimed = set(assigned.values())
+    for card in cards:
+        if card.guid in assigned:
+            continue
+        guid, n = card.guid, 1
+        while guid in claimed or guid in remembered:
+            n += 1
+            guid = guid_for(namespace, card.kind, (*card.key, f"#{n}"))
+        assigned[card.guid] = guid
+        claimed.add(guid)
 
     entries: dict[str, LockedCard] = {}
     final_cards = []
-    next_id = epoch * 1000
+    # New notes take IDs above every ID ever given out, so none is reused.
+    next_id = max([epoch * 1000, *(e.note_id + 2 for e in remembered.values())])
+    next_id += next_id % 2  # a note's cards take its ID and the next one
     for card in cards:
-        guid = adopted.get(card.guid, card.guid)
+        guid = assigned[card.guid]
         draft = drafts[card.guid]
         before = remembered.get(guid)
         if before is None:
             note_id, mtime = next_id, epoch
-            next_id += 2  # a note's cards take its ID and the next one
+            next_id += 2
         else:
             note_id = before.note_id
             unchanged = before.content == draft.content and not before.removed
@@ -74,15 +116,12 @@ def resolve(
         entries[guid] = replace(draft, mtime=mtime, note_id=note_id)
         final_cards.append(card if guid == card.guid else replace(card, guid=guid))
 
-    taken = set(adopted.values())
     for guid, entry in remembered.items():
-        if guid in entries or guid in taken:
-            continue
-        if entry.removed:
-            entries[guid] = entry
-        else:
-            entries[guid] = replace(entry, removed=True, mtime=max(epoch, entry.mtime + 1))
-    note_types = previous.note_types if previous else {}
+        if guid not in entries:
+            # A card that just left the notes is sent once more, marked removed.
+            bumped = replace(entry, removed=True, mtime=max(epoch, entry.mtime + 1))
+            entries[guid] = entry if entry.removed else bumped
+    note_types = previous.note_types if previous and same else {}
     return Resolution(tuple(final_cards), Lock(namespace, note_types, entries))
 
 
@@ -99,12 +138,15 @@ def _match_renames(
     unknown: Sequence[Card],
     drafts: dict[str, LockedCard],
     vanished: dict[str, LockedCard],
+    short: set[str],
     namespace: str,
     sink: DiagnosticSink,
 ) -> dict[str, str]:
     """New GUID -> old GUID for every card of ``unknown`` recognised as renamed or moved.
 
-    ``vanished`` loses each card that is claimed, so no old card is claimed twice.
+    ``vanished`` (cards of the lock no current card holds) loses each card that is claimed,
+    so no old card is claimed twice; ``short`` names the cards whose answers are too short to
+    compare by similarity (they must match exactly).
     """
     adopted: dict[str, str] = {}
     moved_paths: dict[Key, Key] = {}  # normalised new path -> old path
@@ -114,7 +156,8 @@ def _match_renames(
         old_guid = guid_for(namespace, card.kind, old_key) if old_key else None
         silent = old_guid in vanished
         if not silent:
-            old_guid = _most_similar(card, drafts[card.guid], vanished, moved_paths)
+            exact = card.guid in short
+            old_guid = _most_similar(card, drafts[card.guid], vanished, moved_paths, exact)
         if old_guid is None:
             continue
         old = vanished.pop(old_guid)
@@ -141,9 +184,16 @@ def _most_similar(
     draft: LockedCard,
     vanished: dict[str, LockedCard],
     moved_paths: dict[Key, Key],
+    exact: bool,
 ) -> str | None:
-    """The vanished card most like ``card`` under the similarity rule, if any."""
-    candidates = [(g, e) for g, e in vanished.items() if similar(draft, e)]
+    """The vanished card most like ``card`` under the similarity rule (or with the very same
+    content, when ``exact``), preferring cards still in the notes to removed ones."""
+    candidates = [
+        (g, e)
+        for g, e in vanished.items()
+        if (e.kind == draft.kind and e.content == draft.content)
+        or (not exact and similar(draft, e))
+    ]
     if card.kind != TOPIC:
         # A term keeps to its place: the same section and parent terms, possibly renamed.
         place = _through_moved_ancestor(card.key[:-1], moved_paths) or card.key[:-1]
@@ -152,7 +202,11 @@ def _most_similar(
         return None
     best = min(
         candidates,
-        key=lambda item: (item[1].content != draft.content, distance(item[1].sketch, draft.sketch)),
+        key=lambda item: (
+            item[1].content != draft.content,
+            item[1].removed,
+            distance(item[1].sketch, draft.sketch),
+        ),
     )
     return best[0]
 

@@ -30,7 +30,6 @@ from typing import Any
 
 from aipexport.errors import AipexportError
 
-LOCK_NAME = "aipexport.lock"
 FORMAT = 1
 
 #: Two answers are the same card when their fingerprints differ in at most this many of 64 bits.
@@ -124,12 +123,12 @@ def read_lock(path: Path) -> Lock | None:
             },
             cards={
                 str(guid): LockedCard(
-                    kind=str(value["kind"]),
+                    kind=_kind(value["kind"]),
                     key=tuple(str(k) for k in value["key"]),
                     content=str(value["content"]),
                     sketch=str(value["sketch"]),
                     mtime=int(value["mtime"]),
-                    note_id=int(value["id"]),
+                    note_id=_note_id(value["id"]),
                     removed=bool(value.get("removed", False)),
                 )
                 for guid, value in data["cards"].items()
@@ -140,6 +139,19 @@ def read_lock(path: Path) -> Lock | None:
             f"{path}: the lock file is damaged ({error}); restore it from version control "
             "or delete it (only rename detection is lost)"
         ) from None
+
+
+def _kind(value: object) -> str:
+    if value not in ("topic", "term"):
+        raise ValueError(f"unknown card kind {value!r}")
+    return str(value)
+
+
+def _note_id(value: object) -> int:
+    # Anki keeps note IDs as 64-bit integers and uses them as millisecond times.
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 1 << 53:
+        raise ValueError(f"note ID {value!r} out of range")
+    return value
 
 
 def content_hash(parts: Iterable[str]) -> str:

@@ -32,7 +32,10 @@ def write_atomically(destination: Path, write: Callable[[Path], None]) -> None:
         write(temporary)
         with temporary.open("rb") as handle:
             os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
+        # mkstemp makes the file private; an output gets the mode any new file would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, destination)
     except OSError as error:
         with contextlib.suppress(OSError):

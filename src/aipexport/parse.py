@@ -38,12 +38,15 @@ from aipexport.ids import normalise, slug
 from aipexport.model import Asset, Deck, Section, SourceLocation, Term
 from aipexport.sources import SourceFile, Sources, display_path
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"})
+# Pictures only: an SVG is a document that can carry scripts and reach for other files.
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp"})
 
 # Separators between a bold term and its definition: ``**T**: d``, ``**T** – d``, ``**T** - d``.
 _TERM_SEPARATOR = re.compile(r"^\s*(?::|[–—]|\s-{1,2}\s|-{1,2}\s)\s*")
 # What is left of an image link that is never closed: ``![alt](path`` with no ``)``.
-_BROKEN_IMAGE = re.compile(r"!\[[^\]\n]*\]?(?:\([^)\s]*\)?)?")
+_BROKEN_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\s]*\)?")
+# A Markdown link markdown-it refused for its URL: it stays as text, with a diagnostic.
+_REFUSED_LINK = re.compile(r"(?<!!)\[[^\]\n]*\]\(\s*(?:javascript|vbscript|data|file):", re.I)
 # Control characters other than tab and newline: invisible, and poison for XML and PDF text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # markdown-it drops whatever is nested deeper than ``maxNesting`` token levels (its rule for
@@ -170,13 +173,21 @@ class _RenderContext:
     lines: Sequence[str]
     line: int = 1
 
-    def locate(self, snippet: str) -> SourceLocation:
-        """The first place at or after the current line where ``snippet`` is written."""
-        for number in range(self.line, min(self.line + 200, len(self.lines)) + 1):
-            column = self.lines[number - 1].find(snippet)
+    def locate(self, snippet: str, after: SourceLocation | None = None) -> SourceLocation:
+        """Where the first line of ``snippet`` is written, at or after the current line (or
+        after ``after``, to find the next of several alike)."""
+        first = snippet.split("\n", 1)[0]
+        line, start = (after.line, after.column) if after else (self.line, 0)
+        for number in range(line, min(line + 200, len(self.lines)) + 1):
+            column = self.lines[number - 1].find(first, start if number == line else 0)
             if column >= 0:
                 return SourceLocation(self.source.display, number, column + 1)
         return SourceLocation(self.source.display, self.line)
+
+    def escaped(self, location: SourceLocation) -> bool:
+        """True when a backslash stands just before ``location`` (Markdown's escape)."""
+        text = self.lines[location.line - 1] if location.line <= len(self.lines) else ""
+        return location.column > 1 and text[location.column - 2 : location.column - 1] == "\\"
 
 
 class _FileParser:
@@ -554,16 +565,29 @@ def _render_text(
 ) -> str:
     content = tokens[index].content
     context: _RenderContext = env["context"]
+    for match in _REFUSED_LINK.finditer(content):
+        context.sink.warn(
+            context.locate(match.group(0)), "AIP031", "a link with an unsafe URL is shown as text"
+        )
+    kept: list[str] = []
+    position = 0
+    where: SourceLocation | None = None
     for match in _BROKEN_IMAGE.finditer(content):
         snippet = match.group(0)
-        if "](" in snippet and snippet.endswith(")"):
+        where = context.locate(snippet, where)
+        if context.escaped(where):
+            continue  # \![...](...) is text the author wants to show
+        kept.append(content[position : match.start()])
+        position = match.end()
+        if snippet.endswith(")"):
             # A whole image link whose URL markdown-it refused (file:, javascript:, data: other
             # than pictures): the resolver says why, and never resolves such a URL.
             _resolve_image(context, snippet[snippet.index("](") + 2 : -1])
         else:
             message = f"image link is not closed: '{snippet}' was left out"
-            context.sink.warn(context.locate(snippet), "AIP020", message)
-    return html.escape(_BROKEN_IMAGE.sub("", content), quote=False)
+            context.sink.warn(where, "AIP020", message)
+    kept.append(content[position:])
+    return html.escape("".join(kept), quote=False)
 
 
 def _render_image(
@@ -589,8 +613,11 @@ def _render_html(
             width if width.isdigit() else None,
         )
 
-    def on_refused(name: str, unsafe: bool) -> None:
-        location = context.locate(f"<{name}") if f"<{name}" in content else context.locate(name)
+    where: SourceLocation | None = None
+
+    def on_refused(tag: str, name: str, unsafe: bool) -> None:
+        nonlocal where
+        location = where = context.locate(tag, where)
         if unsafe:
             context.sink.warn(location, "AIP031", "a link with an unsafe URL is shown as text")
         else:
@@ -658,9 +685,7 @@ def _resolve_image(context: _RenderContext, src: str) -> Asset | None:
         )
         return None
     if path.suffix.lower() not in IMAGE_SUFFIXES:
-        context.sink.warn(
-            location, "AIP024", f"image '{src}' is not a PNG, JPEG, GIF, WebP or SVG file"
-        )
+        context.sink.warn(location, "AIP024", f"image '{src}' is not a PNG, JPEG, GIF or WebP file")
         return None
     return context.assets.add(path)
 

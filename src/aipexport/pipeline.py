@@ -15,7 +15,8 @@ from aipexport.config import Config
 from aipexport.diagnostics import Diagnostic, DiagnosticSink
 from aipexport.errors import AipexportError
 from aipexport.identity import resolve
-from aipexport.lock import LOCK_NAME, Lock, read_lock
+from aipexport.ids import normalise
+from aipexport.lock import Lock, read_lock
 from aipexport.model import Card, Deck
 from aipexport.outputs import build_epoch
 from aipexport.parse import parse
@@ -47,10 +48,12 @@ def load_notes(paths: Sequence[Path], config: Config) -> Notes:
     sink = DiagnosticSink(ignore=config.ignore)
     sources = read_sources(paths, max_bytes=int(config.max_input_mb * 1_000_000))
     deck = parse(sources, config, sink)
-    lock_path = sources.root / LOCK_NAME
+    lock_path = sources.lock_path
     previous = read_lock(lock_path)
     namespace = config.namespace or (previous.namespace if previous else None)
     namespace = namespace or default_namespace(deck.title)
+    if previous and normalise(previous.namespace) == normalise(namespace):
+        namespace = previous.namespace  # the same identity, however it is spelled today
     cards = build_cards(deck, CardOptions(namespace, config.reverse_terms), sink)
     if not cards:
         names = ", ".join(f.display for f in sources.files)

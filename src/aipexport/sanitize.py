@@ -45,16 +45,18 @@ LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 
 _TAG = re.compile(
     r"<!--.*?-->"  # comment
-    r"|<(?P<close>/)?(?P<name>[A-Za-z][A-Za-z0-9-]*)(?P<attrs>(?:\s[^<>]*?)?)\s*/?>",
+    r"|<(?P<close>/)?(?P<name>[A-Za-z][A-Za-z0-9-]*)"
+    r"(?P<attrs>(?:\s(?:[^<>\"']|\"[^\"]*\"|'[^']*')*?)?)\s*/?>",
     re.DOTALL,
 )
 _ATTR = re.compile(r"""([^\s=/"'<>]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
 
 #: Given an ``img`` tag's attributes, the HTML to put in its place ("" leaves it out).
 ImageHandler = Callable[[dict[str, str]], str]
-#: Called with a tag's name when an opening tag is shown as text: not allowed (``unsafe``
-#: False), or a link whose URL is not safe (``unsafe`` True). Closing tags are not reported.
-RefusedHandler = Callable[[str, bool], None]
+#: Called with an opening tag's text and name when it is shown as text: not allowed
+#: (``unsafe`` False), or a link whose URL is not safe (``unsafe`` True), in the order they
+#: are written. Closing tags are not reported.
+RefusedHandler = Callable[[str, str, bool], None]
 
 
 def raw_fragment(fragment: str, on_image: ImageHandler, on_refused: RefusedHandler) -> str:
@@ -73,7 +75,7 @@ def raw_fragment(fragment: str, on_image: ImageHandler, on_refused: RefusedHandl
             continue  # a comment: invisible in any Markdown renderer too
         if name not in RAW_TAGS:
             if not match.group("close"):
-                on_refused(name, False)
+                on_refused(match.group(0), name, False)
             out.append(html.escape(match.group(0), quote=False))
         elif match.group("close"):
             out.append(f"</{name}>")
@@ -84,7 +86,7 @@ def raw_fragment(fragment: str, on_image: ImageHandler, on_refused: RefusedHandl
             if safe_link(href):
                 out.append(f'<a href="{html.escape(href)}">' if href else "<a>")
             else:
-                on_refused(name, True)
+                on_refused(match.group(0), name, True)
                 out.append(html.escape(match.group(0), quote=False))
         else:
             out.append(f"<{name}>")

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from aipexport.errors import AipexportError
 
+LOCK_NAME = "aipexport.lock"
+
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 
 
@@ -26,17 +28,19 @@ class SourceFile:
     path: Path
     #: The path as shown in diagnostics (relative to the working directory when inside it).
     display: str
-    #: The path relative to the notes root, with ``/``; used in the cards' Source field.
-    name: str
     text: str
 
 
 @dataclass(frozen=True)
 class Sources:
-    """The notes root (images and the lock file are confined to it) and its files in order."""
+    """The notes root (images are confined to it) and its files in order."""
 
     root: Path
     files: tuple[SourceFile, ...]
+    #: Where this deck's lock file lives: ``aipexport.lock`` in the notes' directory, or
+    #: ``<name>.aipexport.lock`` beside a single notes file (so two files in one directory
+    #: make two decks that never share a memory).
+    lock_path: Path
 
 
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
@@ -67,7 +71,8 @@ def read_sources(paths: Sequence[Path], max_bytes: int) -> Sources:
     if not paths:
         raise AipexportError("no notes given")
     resolved = [Path(p).resolve() for p in paths]
-    root = resolved[0] if resolved[0].is_dir() else resolved[0].parent
+    # The notes' root holds every given path: images are confined to it, the lock lives in it.
+    root = Path(os.path.commonpath([p if p.is_dir() else p.parent for p in resolved]))
     found: list[Path] = []
     for path in resolved:
         if path.is_dir():
@@ -84,14 +89,14 @@ def read_sources(paths: Sequence[Path], max_bytes: int) -> Sources:
             f"the notes are {total / 1e6:.1f} MB, over the limit of {max_bytes / 1e6:.0f} MB "
             "(raise it with max_input_mb in [tool.aipexport])"
         )
-    files = []
-    for path in dict.fromkeys(found):
-        try:
-            name = path.relative_to(root).as_posix()
-        except ValueError:
-            name = path.name
-        files.append(SourceFile(path, display_path(path), name, decode(path, _read(path))))
-    return Sources(root, tuple(files))
+    files = tuple(
+        SourceFile(path, display_path(path), decode(path, _read(path)))
+        for path in dict.fromkeys(found)
+    )
+    lock_name = (
+        f"{found[0].stem}.{LOCK_NAME}" if resolved[0].is_file() and len(paths) == 1 else LOCK_NAME
+    )
+    return Sources(root, files, root / lock_name)
 
 
 def decode(path: Path, data: bytes) -> str:
