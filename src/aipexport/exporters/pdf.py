@@ -74,10 +74,17 @@ def write_pdf(
             cut,
             job,
             cache_dir=Path.cwd() / "build" / "cache" / "pdf" if cache_dir is None else cache_dir,
-            workers=workers or len(os.sched_getaffinity(0)),
+            workers=workers or _cores(),
         )
     write_atomically(destination, lambda path: path.write_bytes(pdf))
     return [*page.diagnostics, *_diagnostics(layouts, notes, page)]
+
+
+def _cores() -> int:
+    """The processor cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 _MISSING_GLYPH = ".notdef glyph rendered"

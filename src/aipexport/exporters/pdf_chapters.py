@@ -346,6 +346,10 @@ def lay_out_all(
         # The longest first, so that no worker is left with a long chapter at the end.
         todo.sort(key=lambda index: -len(jobs[index].html))
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        if method == "fork":
+            # Imported once here, a forked worker starts with it instead of importing it.
+            import weasyprint  # noqa: F401
+
         with concurrent.futures.ProcessPoolExecutor(
             max_workers=min(workers, len(todo)), mp_context=multiprocessing.get_context(method)
         ) as pool:

@@ -1,0 +1,253 @@
+"""The chapter-by-chapter print (see ``aipexport.exporters.pdf_chapters``) against the plain
+single-pass print of the same page: the same pages, and a rebuild from the cache that is the
+cold build byte for byte."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pypdf
+import pypdfium2 as pdfium
+from PIL import Image, ImageChops
+
+from aipexport.config import find_project_file, load_config
+from aipexport.exporters.pdf import write_pdf
+from aipexport.pipeline import Notes, load_notes
+from tests.pdf.conftest import Printed
+from tests.pdf.pdfutil import read_pages, sample_notes
+
+#: Pixels (at 1 px per point, grey levels 0..255) that may differ by more than
+#: :data:`_GREY_STEP`: anti-aliasing of the header and footer drawn as a form may differ.
+_PIXELS_DIFFERING = 0.0005
+_GREY_STEP = 64
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What a reader sees of a PDF besides its drawing."""
+
+    pages: list[str]
+    outline: list[tuple[int, str, int, float, float]]
+    destinations: dict[str, tuple[int, float, float]]
+    links: list[tuple[int, str, str, tuple[float, ...]]]
+    information: dict[str, str]
+    language: str
+
+
+def _structure(path: Path) -> Structure:
+    reader = pypdf.PdfReader(path)
+    outline: list[tuple[int, str, int, float, float]] = []
+
+    def walk(items: list[object], level: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+            else:
+                page = reader.get_destination_page_number(item)  # type: ignore[arg-type]
+                left, top = float(item.left or 0), float(item.top or 0)  # type: ignore[attr-defined]
+                outline.append((level, str(item.title), page, round(left, 1), round(top, 1)))  # type: ignore[attr-defined]
+
+    walk(reader.outline, 0)
+    destinations = {
+        name: (
+            reader.get_destination_page_number(target),
+            round(float(target.left), 1),
+            round(float(target.top), 1),
+        )
+        for name, target in reader.named_destinations.items()
+    }
+    links = []
+    for number, page in enumerate(reader.pages):
+        for annotation in page.get("/Annots") or []:
+            link = annotation.get_object()
+            action = link.get("/A") or {}
+            rectangle = tuple(round(float(v), 1) for v in link["/Rect"])
+            links.append((number, str(link.get("/Dest")), str(action.get("/URI")), rectangle))
+    information = {key: str(value) for key, value in (reader.metadata or {}).items()}
+    return Structure(
+        pages=[page.text() for page in read_pages(path)],
+        outline=outline,
+        destinations=destinations,
+        links=links,
+        information=information,
+        language=str(reader.trailer["/Root"]["/Lang"]),
+    )
+
+
+def _assert_same_pages(fast: Path, plain: Path) -> None:
+    """``fast`` shows what ``plain`` shows: text of every page in drawing order, outline,
+    destinations and links at the same places, document information, and the drawing."""
+    got, expected = _structure(fast), _structure(plain)
+    assert len(got.pages) == len(expected.pages)
+    for number, (text, want) in enumerate(zip(got.pages, expected.pages, strict=True), start=1):
+        assert text == want, f"page {number} differs"
+    assert got.outline == expected.outline
+    assert got.destinations == expected.destinations
+    assert got.links == expected.links
+    assert got.information == expected.information
+    assert got.language == expected.language
+    fast_document, plain_document = pdfium.PdfDocument(fast), pdfium.PdfDocument(plain)
+    try:
+        for index in range(len(plain_document)):
+            drawn = _grey(fast_document[index])
+            wanted = _grey(plain_document[index])
+            difference = ImageChops.difference(drawn, wanted)
+            differing = difference.point(lambda v: 255 if v > _GREY_STEP else 0).histogram()[255]
+            share = differing / (wanted.width * wanted.height)
+            assert share <= _PIXELS_DIFFERING, f"page {index + 1}: {share:.3%} of pixels differ"
+    finally:
+        fast_document.close()
+        plain_document.close()
+
+
+def _grey(page: pdfium.PdfPage) -> Image.Image:
+    return page.render(scale=1, grayscale=True).to_pil().convert("L")
+
+
+def _font_files(path: Path) -> dict[str, set[bytes]]:
+    """Each font name in the PDF with the different font programs carrying it."""
+    reader = pypdf.PdfReader(path)
+    programs: dict[str, set[bytes]] = {}
+
+    def fonts_of(resources: dict) -> None:
+        for font in (resources.get("/Font") or {}).values():
+            font = font.get_object()
+            for descendant in font.get("/DescendantFonts") or [font]:
+                descriptor = descendant.get_object().get("/FontDescriptor")
+                if descriptor is None:
+                    continue
+                descriptor = descriptor.get_object()
+                program = next(
+                    descriptor[key].get_object().get_data()
+                    for key in ("/FontFile", "/FontFile2", "/FontFile3")
+                    if key in descriptor
+                )
+                programs.setdefault(str(font["/BaseFont"]), set()).add(program)
+        for xobject in (resources.get("/XObject") or {}).values():
+            xobject = xobject.get_object()
+            if xobject.get("/Subtype") == "/Form":
+                fonts_of(xobject["/Resources"].get_object())
+
+    for page in reader.pages:
+        fonts_of(page["/Resources"].get_object())
+    return programs
+
+
+def _notes_with_everything(directory: Path) -> Path:
+    """An introduction, chapters of several pages, a wide table between runs of columns, an
+    image and a link out."""
+    (directory / "pics").mkdir()
+    Image.new("RGB", (400, 120), (30, 140, 60)).save(directory / "pics" / "green.png")
+    rows = "\n".join(
+        f"| service {n} | what it does, in a few words {n} | price {n} | limit {n} | area {n} |"
+        for n in range(1, 16)
+    )
+    extra = (
+        "## Third Chapter\n\n### Compared\nBefore the table.\n\n"
+        "| Service | Purpose | Pricing | Limits | Region |\n|---|---|---|---|---|\n"
+        f"{rows}\n\nAfter the table, text goes on in columns.\n\n"
+        "### Pictured\n![green](pics/green.png)\n\n"
+        "- see [the guide](https://example.com/guide) for more\n"
+    )
+    # A5 pages, so that chapters run over several pages.
+    (directory / "pyproject.toml").write_text('[tool.aipexport]\npaper = "a5"\n')
+    path = sample_notes(directory, sections=12, extra=extra)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("# Sample Notes\n", "# Sample Notes\n\nWhat these notes are for.\n", 1),
+        encoding="utf-8",
+    )
+    return path
+
+
+def _load(path: Path) -> Notes:
+    return load_notes([path], load_config(find_project_file(path)))
+
+
+def test_chapter_by_chapter_prints_the_pages_of_a_single_pass(tmp_path: Path) -> None:
+    notes = _load(_notes_with_everything(tmp_path))
+    fast, plain = tmp_path / "fast.pdf", tmp_path / "plain.pdf"
+    diagnostics = write_pdf(notes, fast, cache_dir=tmp_path / "cache", workers=2)
+    assert write_pdf(notes, plain, single_pass=True) == diagnostics
+    assert len(read_pages(plain)) >= 7  # chapters of several pages
+    assert any(name.endswith(".pdf") for name in map(str, (tmp_path / "cache").iterdir()))
+    _assert_same_pages(fast, plain)
+    # Every chapter's font subsets carry names of their own: viewers cache fonts by name.
+    fonts = _font_files(fast)
+    assert all(len(programs) == 1 for programs in fonts.values()), sorted(fonts)
+    assert _subsets_of_the_body_font(fast) == _documents(notes)
+
+
+def test_a_rebuild_from_the_cache_is_the_cold_build(tmp_path: Path) -> None:
+    path = _notes_with_everything(tmp_path)
+    cache = tmp_path / "cache"
+    first = tmp_path / "first.pdf"
+    write_pdf(_load(path), first, cache_dir=cache, workers=2)
+    again = tmp_path / "again.pdf"
+    write_pdf(_load(path), again, cache_dir=cache, workers=2)
+    assert again.read_bytes() == first.read_bytes()
+
+    # One bullet of the second chapter edited: only that chapter is laid out again (and
+    # the frame), and the result is what a cold build of the edited notes gives.
+    entries = {p.name for p in cache.iterdir()}
+    text = path.read_text(encoding="utf-8")
+    edited = text.replace("Plain bullet number 3 ", "Plain bullet number 3, edited, ", 1)
+    assert edited != text
+    path.write_text(edited, encoding="utf-8")
+    rebuilt = tmp_path / "rebuilt.pdf"
+    write_pdf(_load(path), rebuilt, cache_dir=cache, workers=2)
+    laid_out = {p.name for p in cache.iterdir()} - entries
+    assert 1 <= len([name for name in laid_out if name.endswith(".pdf")]) <= 2, laid_out
+    cold = tmp_path / "cold.pdf"
+    write_pdf(_load(path), cold, cache_dir=tmp_path / "cold-cache", workers=1)
+    assert rebuilt.read_bytes() == cold.read_bytes()
+    assert rebuilt.read_bytes() != first.read_bytes()
+    assert "edited" in "".join(page.text() for page in read_pages(rebuilt))
+
+
+def test_a_broken_cache_entry_is_laid_out_again(tmp_path: Path) -> None:
+    path = sample_notes(tmp_path, sections=3)
+    cache = tmp_path / "cache"
+    first = tmp_path / "first.pdf"
+    write_pdf(_load(path), first, cache_dir=cache, workers=1)
+    for entry in cache.glob("*.json"):
+        entry.write_text("{", encoding="utf-8")
+    again = tmp_path / "again.pdf"
+    write_pdf(_load(path), again, cache_dir=cache, workers=1)
+    assert again.read_bytes() == first.read_bytes()
+
+
+def test_a_page_template_of_ones_own_prints_in_a_single_pass(tmp_path: Path) -> None:
+    from aipexport.templates import shipped_templates_dir
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    page = (shipped_templates_dir() / "page.html").read_text(encoding="utf-8")
+    (mine / "page.html").write_text(page.replace('class="chapter"', 'class="chapter mine"'))
+    (tmp_path / "pyproject.toml").write_text('[tool.aipexport]\ntemplates = "mine"\n')
+    notes = _load(sample_notes(tmp_path, sections=3))
+    cache = tmp_path / "cache"
+    write_pdf(notes, tmp_path / "mine.pdf", cache_dir=cache)
+    assert not cache.exists()
+    write_pdf(notes, tmp_path / "plain.pdf", single_pass=True)
+    assert (tmp_path / "mine.pdf").read_bytes() == (tmp_path / "plain.pdf").read_bytes()
+
+
+def test_the_notes_print_as_in_a_single_pass(printed: Printed, tmp_path: Path) -> None:
+    plain = tmp_path / "plain.pdf"
+    write_pdf(printed.notes, plain, single_pass=True)
+    _assert_same_pages(printed.path, plain)
+    # Printed chapter by chapter: each document brought its own subset of the body font.
+    assert _subsets_of_the_body_font(printed.path) == _documents(printed.notes)
+    assert _subsets_of_the_body_font(plain) == 1
+
+
+def _subsets_of_the_body_font(path: Path) -> int:
+    return sum(1 for name in _font_files(path) if name.endswith("+Cheat-Sans-Semi-Condensed"))
+
+
+def _documents(notes: Notes) -> int:
+    """The documents laid out apart: each chapter (the introduction is one), the front, and
+    the frame with the running headers and footers."""
+    return len(notes.deck.chapters) + (1 if notes.deck.intro else 0) + 2
