@@ -1,35 +1,36 @@
 """The fast way to print the cheat-sheet: chapter by chapter, in parallel, with a cache.
 
 The page of :mod:`aipexport.exporters.html` is cut into documents WeasyPrint lays out on its
-own, and the PDF is put together from them:
+own, and the PDF is put together from them (:func:`print_by_chapters`):
 
-1. **Cut.** Every chapter starts a new page and nothing on a chapter's pages depends on
-   another chapter, except the running header and footer (``page X of Y`` needs the total).
+1. **Cut.** Every chapter starts a new page, and nothing on a chapter's pages depends on
+   another chapter except the running header and footer (``page X of Y`` needs the total).
    So each ``<section class="chapter">`` becomes a document of its own: the page's ``<head>``
    (the same stylesheet) and that chapter, with every page-margin box switched off.
-2. **Lay out** the chapters not in the cache, on one worker process per core (a WeasyPrint
+2. **Lay out** the chapters not in the cache, one worker process per core. A WeasyPrint
    layout cannot leave its process, so a worker returns the chapter's PDF as bytes, with
-   each page's anchors and bookmarks and what WeasyPrint logged). A chapter is cached under
-   ``build/cache/pdf/`` by a hash of all that shapes its layout: its document (stylesheet
-   included), the files that document loads (fonts, images), the options and the versions
-   of aipexport, WeasyPrint and pydyf. A rebuild after an edit lays out the edited chapter
-   only.
-3. **Frame.** With every chapter's page count known, one cheap document holds the title and
-   contents pages, then an empty page for each chapter page carrying that page's anchors and
-   bookmarks at the places the chapter's layout put them, and naming its chapter for the
-   running header. WeasyPrint lays it out with the page's own stylesheet: the contents'
-   ``target-counter`` page numbers and links, the outline, the running headers and ``page X
-   of Y`` footers come out as in a single-pass print, because they are made the same way.
-4. **Join.** Each empty page of the frame receives the drawing, resources and links of its
-   chapter page; what the frame drew on it (header and footer) is drawn after, as a form,
-   as a single-pass print draws margin boxes after the page. Font subsets of each chapter
-   are renamed after the chapter (viewers cache fonts by name, and each chapter's subset of
-   a font holds other glyphs).
+   each page's anchors and bookmarks (and what WeasyPrint logged). Each document is cached
+   in ``build/cache/pdf/`` under a hash of all that shapes its layout: its HTML (stylesheet
+   included), the bytes of the files it loads (fonts, images), the options and the versions
+   of aipexport, WeasyPrint and pydyf. After an edit only the edited chapter is laid out.
+3. **Front and frame**, laid out side by side once the page counts are known: the title
+   and contents, with each entry's page number written in (``data-page``, instead of the
+   page's ``target-counter``); and the frame, an empty page per page of the result that
+   draws only the running header and ``page X of Y`` footer from the page's own stylesheet.
+   Both are cached too: an edit that moves no heading to another page reuses them.
+4. **Join** (pypdf): each empty page of the frame receives the drawing, resources and links
+   of its front or chapter page, and what the frame drew on it is drawn after, as a form
+   (a single-pass print also draws margin boxes last). The named destinations and the
+   outline are written from the pages' anchors and bookmarks as WeasyPrint writes them.
+   Each document's font subsets get names of their own (viewers cache fonts by name, and
+   two documents' subsets of a font hold other glyphs).
 
-The result is byte-reproducible, and a rebuild from the cache is byte-identical to a cold
-build. Only the shipped ``page.html``, ``section.html`` and ``page.css`` are known to meet
-the assumptions above; with other templates :func:`chapters_of` returns ``None`` and the
-page is printed in a single pass.
+The pages, their text, links, destinations and outline are those of a single-pass print of
+the same page (``tests/pdf/test_by_chapters.py`` compares them); the result is
+byte-reproducible, and a build from the cache is byte-identical to a cold one. Only the
+shipped ``page.html``, ``section.html`` and ``page.css`` are known to meet the assumptions
+above: with other templates :func:`chapters_of` returns ``None`` and the page is printed in
+a single pass.
 """
 
 from __future__ import annotations
@@ -48,9 +49,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from aipexport import __version__, templates
+
+if TYPE_CHECKING:
+    from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject, IndirectObject
 
 #: Bump when what a cache entry holds, or how it is made, changes.
 _CACHE_FORMAT = 1
@@ -71,11 +77,9 @@ _NO_MARGIN_BOXES = (
     + "".join(f" @{name} {{ content: none !important; }}" for name in _MARGIN_BOXES)
     + " }</style>\n"
 )
-_STUB_STYLE = (
-    "<style>.aipexport-stub { break-before: page; position: relative; margin: 0;"
-    " padding: 0; border: 0; height: 0; }"
-    " .aipexport-stub > div { position: absolute; margin: 0; padding: 0; border: 0;"
-    " width: 0; height: 0; } .aipexport-front { page: front; }"
+_FRAME_STYLE = (
+    "<style>.aipexport-page { break-before: page; margin: 0; padding: 0; border: 0;"
+    " height: 0; } .aipexport-front { page: front; }"
     " .aipexport-targets { position: absolute; width: 0; height: 0; overflow: hidden; }"
     "</style>\n"
 )
@@ -141,8 +145,8 @@ def _with_style(head: str, style: str) -> str:
 
 @dataclass(frozen=True)
 class Mark:
-    """An anchor (``level`` 0) or bookmark on a chapter page, at ``x``, ``y`` CSS px from the
-    top left of the page's content box."""
+    """An anchor (``level`` 0) or bookmark on a page, at ``x``, ``y`` CSS px from the top left
+    of the page."""
 
     name: str
     x: float
@@ -208,11 +212,9 @@ def lay_out(job: Job) -> ChapterLayout:
         pdf = document.write_pdf()
     pages = []
     for page in document.pages:
-        box = page._page_box
-        left, top = box.content_box_x(), box.content_box_y()
-        marks = [Mark(n, x - left, y - top) for n, (x, y, *_) in page.anchors.items()]
+        marks = [Mark(name, x, y) for name, (x, y, *_) in page.anchors.items()]
         marks += [
-            Mark("", x - left, y - top, level, label, state == "open")
+            Mark("", x, y, level, label, state == "open")
             for level, label, (x, y), state in page.bookmarks
         ]
         pages.append(tuple(marks))
@@ -331,35 +333,55 @@ def _cache_prune(directory: Path | None) -> None:
             pass
 
 
+class Workers:
+    """Worker processes, started when first needed (a build from the cache needs none)."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+
+    def submit(self, job: Job) -> concurrent.futures.Future[ChapterLayout]:
+        """``job`` laid out by a worker."""
+        if self._pool is None:
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            if method == "fork":
+                # Imported once here, a forked worker starts with it instead of importing it.
+                import weasyprint  # noqa: F401
+            self._pool = concurrent.futures.ProcessPoolExecutor(
+                max_workers=self.count, mp_context=multiprocessing.get_context(method)
+            )
+        return self._pool.submit(lay_out, job)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+
 def lay_out_all(
-    jobs: Sequence[Job], options: str, cache_dir: Path | None, workers: int
+    jobs: Sequence[Job], cache_dir: Path | None, workers: Workers
 ) -> tuple[list[ChapterLayout], list[str]]:
-    """Every job laid out, from the cache where it can be, the rest on ``workers`` processes.
-    Also returns each job's cache key (which names its font subsets)."""
-    keys = [cache_key(job, options) for job in jobs]
+    """Every job laid out, from the cache where it can be, the rest on the ``workers`` (or
+    here when only one is left to do). Also returns each job's cache key (which names its
+    font subsets)."""
+    keys = [cache_key(job, _OPTIONS) for job in jobs]
     layouts: list[ChapterLayout | None] = [_cache_read(cache_dir, key) for key in keys]
     todo = [index for index, layout in enumerate(layouts) if layout is None]
-    if len(todo) <= 1 or workers <= 1:
+    if len(todo) == 1 or workers.count == 1:
         for index in todo:
             layouts[index] = lay_out(jobs[index])
     else:
         # The longest first, so that no worker is left with a long chapter at the end.
         todo.sort(key=lambda index: -len(jobs[index].html))
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        if method == "fork":
-            # Imported once here, a forked worker starts with it instead of importing it.
-            import weasyprint  # noqa: F401
-
-        with concurrent.futures.ProcessPoolExecutor(
-            max_workers=min(workers, len(todo)), mp_context=multiprocessing.get_context(method)
-        ) as pool:
-            futures = {index: pool.submit(lay_out, jobs[index]) for index in todo}
-            for index, future in futures.items():
-                layouts[index] = future.result()
+        futures = {index: workers.submit(jobs[index]) for index in todo}
+        for index, future in futures.items():
+            layouts[index] = future.result()
     for index in todo:
         _cache_write(cache_dir, keys[index], layouts[index])  # type: ignore[arg-type]
-    _cache_prune(cache_dir)
     return [layout for layout in layouts if layout is not None], keys
+
+
+#: The options given to WeasyPrint, part of every cache key.
+_OPTIONS = "presentational_hints"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -371,20 +393,31 @@ def print_by_chapters(
 ) -> tuple[bytes, list[ChapterLayout]]:
     """The PDF of ``cut`` (``job(html)`` says how to lay a document out), and every layout
     made for it (for their logs)."""
-    options = "presentational_hints"
-    chapters, keys = lay_out_all(
-        [job(document) for document in cut.chapter_documents()], options, cache_dir, workers
-    )
-    front_pages = _front_page_guess(cut)
-    while True:
-        front_html = _front_html(cut, chapters, front_pages)
-        [front], [front_key] = lay_out_all([job(front_html)], options, cache_dir, workers=1)
-        if len(front.pages) == front_pages:
-            break
-        # The numbers were counted from the wrong first body page: count again.
-        front_pages = len(front.pages)
+    pool = Workers(workers)
+    try:
+        chapters, keys = lay_out_all(
+            [job(document) for document in cut.chapter_documents()], cache_dir, pool
+        )
+        front_pages = _front_page_guess(cut)
+        while True:
+            # The front and the frame need only the page counts: they are laid out together.
+            (front, frame), (front_key, _) = lay_out_all(
+                [
+                    job(_front_html(cut, chapters, front_pages)),
+                    job(_frame_html(cut, front_pages, chapters)),
+                ],
+                cache_dir,
+                pool,
+            )
+            if len(front.pages) == front_pages:
+                break
+            # The numbers were counted from the wrong first body page: count again.
+            front_pages = len(front.pages)
+    finally:
+        pool.close()
+    _cache_prune(cache_dir)
     # The front holds a copy of every chapter anchor, for WeasyPrint to write the contents'
-    # links; the frame places each anchor once, where its chapter has it.
+    # links; the destinations are where the chapters have them.
     anchors = _anchors(chapters)
     front = replace(
         front,
@@ -392,7 +425,6 @@ def print_by_chapters(
             tuple(mark for mark in marks if mark.name not in anchors) for marks in front.pages
         ),
     )
-    frame = lay_out(job(frame_html(cut, front, chapters)))
     pdf = join(frame.pdf, [front, *chapters], [front_key, *keys])
     return pdf, [frame, front, *chapters]
 
@@ -437,31 +469,28 @@ def _front_html(cut: Cut, chapters: Sequence[ChapterLayout], front_pages: int) -
     # WeasyPrint writes a link only when its document has the anchor.
     targets = "".join(f'<div id="{html.escape(name)}"></div>' for name in _anchors(chapters))
     return (
-        _with_style(cut.head, _NO_MARGIN_BOXES + _STUB_STYLE)
+        _with_style(cut.head, _NO_MARGIN_BOXES + _FRAME_STYLE)
         + f'<div class="aipexport-targets">{targets}</div>\n'
         + front
         + TAIL
     )
 
 
-def frame_html(cut: Cut, front: ChapterLayout, chapters: Sequence[ChapterLayout]) -> str:
-    """The frame's document: an empty page for each page of the front and of the chapters,
-    holding that page's anchors and bookmarks; the first of the front names the title, the
-    first of a chapter the chapter, for the running header."""
-    parts = [_with_style(cut.head, _STUB_STYLE)]
+def _frame_html(cut: Cut, front_pages: int, chapters: Sequence[ChapterLayout]) -> str:
+    """The frame's document: an empty page for each page of the front and of the chapters;
+    the first of the front names the title, the first of a chapter the chapter, for the
+    running header."""
+    parts = [_with_style(cut.head, _FRAME_STYLE)]
     title = _text_of(_TITLE, cut.front)
-    for number, marks in enumerate(front.pages):
+    for number in range(front_pages):
         style = f"string-set: title {_css_string(title)}" if number == 0 else ""
-        parts.append(f'<div class="aipexport-stub aipexport-front" style="{html.escape(style)}">')
-        parts.extend(_mark_html(mark) for mark in marks)
+        parts.append(f'<div class="aipexport-page aipexport-front" style="{html.escape(style)}">')
         parts.append("</div>\n")
     for chapter, layout in zip(cut.chapters, chapters, strict=True):
         name = _text_of(_HEADING, chapter)
-        for number, marks in enumerate(layout.pages):
+        for number in range(len(layout.pages)):
             style = f"string-set: chapter {_css_string(name)}" if number == 0 else ""
-            parts.append(f'<div class="aipexport-stub" style="{html.escape(style)}">')
-            parts.extend(_mark_html(mark) for mark in marks)
-            parts.append("</div>\n")
+            parts.append(f'<div class="aipexport-page" style="{html.escape(style)}"></div>\n')
     parts.append(TAIL)
     return "".join(parts)
 
@@ -471,15 +500,6 @@ def _text_of(pattern: re.Pattern[str], fragment: str) -> str:
     ``content(text)`` gives it."""
     found = pattern.search(fragment)
     return " ".join(html.unescape(_TAG.sub("", found.group(1))).split()) if found else ""
-
-
-def _mark_html(mark: Mark) -> str:
-    place = f"left: {mark.x!r}px; top: {mark.y!r}px;"
-    if mark.level == 0:
-        return f'<div id="{html.escape(mark.name)}" style="{place}"></div>'
-    state = "open" if mark.open else "closed"
-    style = f"{place} bookmark-level: {mark.level}; bookmark-label: {_css_string(mark.label)};"
-    return f'<div style="{html.escape(style)} bookmark-state: {state}"></div>'
 
 
 def _css_string(text: str) -> str:
@@ -504,13 +524,13 @@ def join(frame: bytes, layouts: Sequence[ChapterLayout], keys: Sequence[str]) ->
     )
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(frame)))
-    body_count = sum(len(layout.pages) for layout in layouts)
-    frame_pages = list(writer.pages)[len(writer.pages) - body_count :]
+    if len(writer.pages) != sum(len(layout.pages) for layout in layouts):
+        raise AssertionError("the frame has a page for each page of the documents")
     opening, closing = DecodedStreamObject(), DecodedStreamObject()
     opening.set_data(b"q\n")
     closing.set_data(f"\nQ\nq {_FURNITURE} Do Q\n".encode())
     opening_ref, closing_ref = writer._add_object(opening), writer._add_object(closing)
-    targets = iter(frame_pages)
+    targets = iter(writer.pages)
     for layout, key in zip(layouts, keys, strict=True):
         reader = PdfReader(io.BytesIO(layout.pdf))
         _rename_fonts(reader.pages, key)
@@ -539,9 +559,108 @@ def join(frame: bytes, layouts: Sequence[ChapterLayout], keys: Sequence[str]) ->
                 target[NameObject("/Annots")] = annotations
             if "/Group" in source:
                 target[NameObject("/Group")] = source["/Group"].clone(writer)
+    _add_destinations_and_outline(writer, layouts)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+#: CSS px to PDF points.
+_POINTS_PER_PX = 0.75
+
+
+def _add_destinations_and_outline(writer: PdfWriter, layouts: Sequence[ChapterLayout]) -> None:
+    """The named destinations of the layouts' anchors (the first of a name wins) and the
+    outline of their bookmarks, as WeasyPrint makes them: the outline skips levels nothing
+    uses (``<h2>`` then ``<h4>`` nest one deep), and a closed bookmark counts negative."""
+    from pypdf.generic import (
+        ArrayObject,
+        DictionaryObject,
+        FloatObject,
+        NameObject,
+        NumberObject,
+        TextStringObject,
+    )
+
+    destinations: dict[str, ArrayObject] = {}
+    # A tree of (bookmark, children) as WeasyPrint's make_page_bookmark_tree builds it.
+    root: list[tuple[DictionaryObject, list, bool]] = []
+    last_by_depth: list[list] = [root]
+    skipped: list[int] = []
+    previous = 0
+    pages = iter(writer.pages)
+    for marks in (page for layout in layouts for page in layout.pages):
+        page = next(pages)
+        height = float(page.mediabox.height)
+        for mark in marks:
+            target = ArrayObject(
+                [
+                    page.indirect_reference,
+                    NameObject("/XYZ"),
+                    FloatObject(mark.x * _POINTS_PER_PX),
+                    FloatObject(height - mark.y * _POINTS_PER_PX),
+                    NumberObject(0),
+                ]
+            )
+            if mark.level == 0:
+                destinations.setdefault(mark.name, target)
+                continue
+            if mark.level > previous:
+                skipped.append(mark.level - previous - 1)
+            else:
+                level = mark.level
+                while level < previous:
+                    level += 1 + skipped.pop()
+                if level > previous:
+                    skipped.append(level - previous - 1)
+            previous = mark.level
+            depth = mark.level - sum(skipped)
+            item = DictionaryObject(
+                {NameObject("/Title"): TextStringObject(mark.label), NameObject("/Dest"): target}
+            )
+            children: list = []
+            last_by_depth[depth - 1].append((item, children, mark.open))
+            del last_by_depth[depth:]
+            last_by_depth.append(children)
+    if destinations:
+        names = ArrayObject()
+        for name in sorted(destinations):
+            names.extend([TextStringObject(name), writer._add_object(destinations[name])])
+        writer._root_object[NameObject("/Names")] = DictionaryObject(
+            {NameObject("/Dests"): DictionaryObject({NameObject("/Names"): names})}
+        )
+    if root:
+        outlines = DictionaryObject()
+        reference = writer._add_object(outlines)
+        count = _add_outline_items(writer, root, outlines, reference)
+        outlines[NameObject("/Count")] = NumberObject(count)
+        writer._root_object[NameObject("/Outlines")] = reference
+
+
+def _add_outline_items(
+    writer: PdfWriter, items: list, parent: DictionaryObject, parent_reference: IndirectObject
+) -> int:
+    """Write ``items`` (bookmark, children, open) under ``parent``; returns how many entries
+    show under it when open, as WeasyPrint's ``add_outlines`` counts them."""
+    from pypdf.generic import NameObject, NumberObject
+
+    references = []
+    count = len(items)
+    for item, children, is_open in items:
+        reference = writer._add_object(item)
+        children_count = _add_outline_items(writer, children, item, reference) if children else 0
+        item[NameObject("/Count")] = NumberObject(children_count if is_open else -children_count)
+        if is_open:
+            count += children_count
+        item[NameObject("/Parent")] = parent_reference
+        if references:
+            item[NameObject("/Prev")] = references[-1]
+            references[-1].get_object()[NameObject("/Next")] = reference
+        references.append(reference)
+    if references:
+        parent[NameObject("/First")] = references[0]
+        parent[NameObject("/Last")] = references[-1]
+    return count
 
 
 _SUBSET_NAME = re.compile(r"^/[A-Z]{6}\+")
