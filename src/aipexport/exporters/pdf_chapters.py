@@ -22,8 +22,8 @@ own, and the PDF is put together from them (:func:`print_by_chapters`):
    of its front or chapter page, and what the frame drew on it is drawn after, as a form
    (a single-pass print also draws margin boxes last). The named destinations and the
    outline are written from the pages' anchors and bookmarks as WeasyPrint writes them.
-   Each document's font subsets get names of their own (viewers cache fonts by name, and
-   two documents' subsets of a font hold other glyphs).
+   (Each document's font subsets were given names of their own when it was written:
+   viewers cache fonts by name, and two documents' subsets of a font hold other glyphs.)
 
 The pages, their text, links, destinations and outline are those of a single-pass print of
 the same page (``tests/pdf/test_by_chapters.py`` compares them); the result is
@@ -45,8 +45,9 @@ import multiprocessing
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,11 +56,12 @@ from urllib.parse import unquote, urlsplit
 from aipexport import __version__, templates
 
 if TYPE_CHECKING:
+    import pydyf
     from pypdf import PdfWriter
     from pypdf.generic import DictionaryObject, IndirectObject
 
 #: Bump when what a cache entry holds, or how it is made, changes.
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 #: Cache entries not used for this long are removed.
 _CACHE_MAX_AGE_S = 30 * 24 * 3600
 _CHAPTER_START = '<section class="chapter">'
@@ -209,7 +211,7 @@ def lay_out(job: Job) -> ChapterLayout:
             # Honour width/height written on an <img> in the notes, as a browser does.
             presentational_hints=True,
         )
-        pdf = document.write_pdf()
+        pdf = document.write_pdf(finisher=partial(_rename_fonts, job.html))
     pages = []
     for page in document.pages:
         marks = [Mark(name, x, y) for name, (x, y, *_) in page.anchors.items()]
@@ -359,10 +361,9 @@ class Workers:
 
 def lay_out_all(
     jobs: Sequence[Job], cache_dir: Path | None, workers: Workers
-) -> tuple[list[ChapterLayout], list[str]]:
+) -> list[ChapterLayout]:
     """Every job laid out, from the cache where it can be, the rest on the ``workers`` (or
-    here when only one is left to do). Also returns each job's cache key (which names its
-    font subsets)."""
+    here when only one is left to do)."""
     keys = [cache_key(job, _OPTIONS) for job in jobs]
     layouts: list[ChapterLayout | None] = [_cache_read(cache_dir, key) for key in keys]
     todo = [index for index, layout in enumerate(layouts) if layout is None]
@@ -377,7 +378,7 @@ def lay_out_all(
             layouts[index] = future.result()
     for index in todo:
         _cache_write(cache_dir, keys[index], layouts[index])  # type: ignore[arg-type]
-    return [layout for layout in layouts if layout is not None], keys
+    return [layout for layout in layouts if layout is not None]
 
 
 #: The options given to WeasyPrint, part of every cache key.
@@ -395,13 +396,13 @@ def print_by_chapters(
     made for it (for their logs)."""
     pool = Workers(workers)
     try:
-        chapters, keys = lay_out_all(
+        chapters = lay_out_all(
             [job(document) for document in cut.chapter_documents()], cache_dir, pool
         )
         front_pages = _front_page_guess(cut)
         while True:
             # The front and the frame need only the page counts: they are laid out together.
-            (front, frame), (front_key, _) = lay_out_all(
+            front, frame = lay_out_all(
                 [
                     job(_front_html(cut, chapters, front_pages)),
                     job(_frame_html(cut, front_pages, chapters)),
@@ -425,7 +426,7 @@ def print_by_chapters(
             tuple(mark for mark in marks if mark.name not in anchors) for marks in front.pages
         ),
     )
-    pdf = join(frame.pdf, [front, *chapters], [front_key, *keys])
+    pdf = join(frame.pdf, [front, *chapters])
     return pdf, [frame, front, *chapters]
 
 
@@ -512,9 +513,9 @@ def _css_string(text: str) -> str:
 # Joining the chapters' pages into the frame
 
 
-def join(frame: bytes, layouts: Sequence[ChapterLayout], keys: Sequence[str]) -> bytes:
+def join(frame: bytes, layouts: Sequence[ChapterLayout]) -> bytes:
     """The frame with each page of ``layouts`` (the front, then the chapters) drawn on its
-    empty page; returns the PDF. ``keys`` name the layouts' font subsets."""
+    empty page; returns the PDF."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import (
         ArrayObject,
@@ -531,9 +532,8 @@ def join(frame: bytes, layouts: Sequence[ChapterLayout], keys: Sequence[str]) ->
     closing.set_data(f"\nQ\nq {_FURNITURE} Do Q\n".encode())
     opening_ref, closing_ref = writer._add_object(opening), writer._add_object(closing)
     targets = iter(writer.pages)
-    for layout, key in zip(layouts, keys, strict=True):
+    for layout in layouts:
         reader = PdfReader(io.BytesIO(layout.pdf))
-        _rename_fonts(reader.pages, key)
         for source in reader.pages:
             target = next(targets)
             # What the frame drew on this page becomes a form drawn over the chapter's page.
@@ -663,34 +663,20 @@ def _add_outline_items(
     return count
 
 
-_SUBSET_NAME = re.compile(r"^/[A-Z]{6}\+")
+_SUBSET_NAME = re.compile(rb"^/[A-Z]{6}\+")
 
 
-def _rename_fonts(pages: Iterable[object], key: str) -> None:
-    """Give each font subset of a chapter a tag of its own: ``key`` hashed with its name."""
-    from pypdf.generic import NameObject
-
-    done: set[int] = set()
-    for page in pages:
-        fonts = page["/Resources"].get_object().get("/Font")  # type: ignore[index]
-        for font in (fonts.get_object() if fonts else {}).values():
-            font = font.get_object()
-            if id(font) in done:
-                continue
-            done.add(id(font))
-            name = str(font.get("/BaseFont", ""))
-            if not _SUBSET_NAME.match(name):
-                continue
-            digest = hashlib.md5(f"{key}{name}".encode(), usedforsecurity=False).digest()
-            tag = "".join(chr(65 + byte % 26) for byte in digest[:6])
-            renamed = NameObject(f"/{tag}+{name[8:]}")
-            font[NameObject("/BaseFont")] = renamed
-            for descendant in font.get("/DescendantFonts", []):
-                descendant = descendant.get_object()
-                descendant[NameObject("/BaseFont")] = renamed
-                descriptor = descendant.get("/FontDescriptor")
-                if descriptor is not None:
-                    descriptor.get_object()[NameObject("/FontName")] = renamed
-            descriptor = font.get("/FontDescriptor")
-            if descriptor is not None:
-                descriptor.get_object()[NameObject("/FontName")] = renamed
+def _rename_fonts(html_text: str, document: object, pdf: pydyf.PDF) -> None:
+    """Give each font subset of a document a tag of its own, made from the document and the
+    font's name: the documents' subsets of a font hold other glyphs, and viewers cache fonts
+    by name. (A WeasyPrint ``finisher``: it sees the PDF's objects before they are written.)"""
+    seed = hashlib.sha256(html_text.encode("utf-8")).digest()
+    for entry in pdf.objects:
+        if not isinstance(entry, dict):
+            continue
+        for key in ("BaseFont", "FontName"):
+            name = entry.get(key)
+            if isinstance(name, bytes) and _SUBSET_NAME.match(name):
+                digest = hashlib.md5(seed + name, usedforsecurity=False).digest()
+                tag = "".join(chr(65 + byte % 26) for byte in digest[:6]).encode()
+                entry[key] = b"/" + tag + name[7:]
