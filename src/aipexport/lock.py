@@ -174,7 +174,7 @@ def sketch(text: str) -> str:
     if not features:
         return "0" * 16
     rows = [
-        format(int.from_bytes(hashlib.blake2b(f.encode(), digest_size=8).digest()), "064b")
+        format(int.from_bytes(hashlib.blake2b(f.encode(), digest_size=8).digest(), "big"), "064b")
         for f in features
     ]
     # A bit of the fingerprint is set when most features have it set (columns of the rows).
