@@ -72,6 +72,7 @@ def write_pdf(
     else:
         pdf, layouts = print_by_chapters(
             cut,
+            page.layout,
             job,
             cache_dir=Path.cwd() / "build" / "cache" / "pdf" if cache_dir is None else cache_dir,
             workers=workers or _cores(),

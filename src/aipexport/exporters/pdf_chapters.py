@@ -41,6 +41,7 @@ import html
 import io
 import json
 import logging
+import math
 import multiprocessing
 import os
 import re
@@ -54,6 +55,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from aipexport import __version__, templates
+from aipexport.exporters.html import PageLayout
 
 if TYPE_CHECKING:
     import pydyf
@@ -390,16 +392,20 @@ _OPTIONS = "presentational_hints"
 
 
 def print_by_chapters(
-    cut: Cut, job: Callable[[str], Job], cache_dir: Path | None, workers: int
+    cut: Cut,
+    layout: PageLayout,
+    job: Callable[[str], Job],
+    cache_dir: Path | None,
+    workers: int,
 ) -> tuple[bytes, list[ChapterLayout]]:
-    """The PDF of ``cut`` (``job(html)`` says how to lay a document out), and every layout
-    made for it (for their logs)."""
+    """The PDF of ``cut``, printed on pages of ``layout`` (``job(html)`` says how to lay a
+    document out), and every layout made for it (for their logs)."""
     pool = Workers(workers)
     try:
         chapters = lay_out_all(
             [job(document) for document in cut.chapter_documents()], cache_dir, pool
         )
-        front_pages = _front_page_guess(cut)
+        front_pages = _front_page_guess(cut, layout)
         while True:
             # The front and the frame need only the page counts: they are laid out together.
             front, frame = lay_out_all(
@@ -442,12 +448,17 @@ def _anchors(chapters: Sequence[ChapterLayout]) -> dict[str, None]:
 
 
 _TOC_LINK = re.compile(r'<a href="#([^"]+)">')
-#: Contents entries a page holds, about (two columns of 8 pt lines): a first guess only.
-_TOC_ENTRIES_PER_PAGE = 110
 
 
-def _front_page_guess(cut: Cut) -> int:
-    return 1 + len(_TOC_LINK.findall(cut.front)) // _TOC_ENTRIES_PER_PAGE
+def _front_page_guess(cut: Cut, layout: PageLayout) -> int:
+    """How many pages the title and contents take, about: the contents are two columns of
+    one line an entry (a little more with the chapters' spacing and the odd wrapped entry),
+    after the title block. The numbers in the contents depend on it: a wrong guess costs
+    laying the front and the frame out a second time."""
+    content_pt = (layout.height_mm - layout.margin_top_mm - layout.margin_bottom_mm) * 72 / 25.4
+    lines_per_page = 2 * content_pt / (1.2 * layout.font_size_pt)
+    entries = len(_TOC_LINK.findall(cut.front))
+    return max(1, math.ceil((entries + 25) / (0.92 * lines_per_page)))
 
 
 def _front_html(cut: Cut, chapters: Sequence[ChapterLayout], front_pages: int) -> str:
