@@ -1,8 +1,10 @@
 """The cheat-sheet printed to PDF: the page of :mod:`aipexport.exporters.html`, laid out by
 WeasyPrint.
 
-The whole pipeline is :func:`write_pdf`: render the page (resources as ``file:`` URLs), lay it
-out, write it through a temporary file. WeasyPrint reads files only through
+:func:`write_pdf` renders the page (resources as ``file:`` URLs), has it laid out, and writes
+the PDF through a temporary file. The page is laid out chapter by chapter, in parallel and
+with a cache (:mod:`aipexport.exporters.pdf_chapters`), or in a single pass when its
+templates are not the shipped ones. WeasyPrint reads files only through
 :class:`~aipexport.exporters.pdf_fetch.ConfinedFetcher`, and everything it logs on the way
 becomes a diagnostic: a character no font has (AIP050, with the character's line in the
 notes), a refused resource (AIP052), anything else (AIP051, with the stylesheet line when the
@@ -21,7 +23,7 @@ from aipexport import templates
 from aipexport.diagnostics import Diagnostic
 from aipexport.exporters.html import Page, render_page
 from aipexport.exporters.pdf_chapters import (
-    ChapterLayout,
+    DocumentLayout,
     Job,
     chapters_of,
     lay_out,
@@ -94,7 +96,7 @@ _MISSING_GLYPHS_NAMED = 10
 _CSS_POSITION = re.compile(r" at (\d+):(\d+)\b")
 
 
-def _diagnostics(layouts: list[ChapterLayout], notes: Notes, page: Page) -> list[Diagnostic]:
+def _diagnostics(layouts: list[DocumentLayout], notes: Notes, page: Page) -> list[Diagnostic]:
     """What WeasyPrint logged and refused while laying out ``layouts``, each said once."""
     out: dict[Diagnostic, None] = {}
     missing: dict[str, None] = {}

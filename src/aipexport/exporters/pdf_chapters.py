@@ -36,6 +36,7 @@ a single pass.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import hashlib
 import html
 import io
@@ -46,7 +47,7 @@ import multiprocessing
 import os
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from importlib.metadata import version
@@ -64,8 +65,8 @@ if TYPE_CHECKING:
 
 #: Bump when what a cache entry holds, or how it is made, changes.
 _CACHE_FORMAT = 2
-#: Cache entries not used for this long are removed.
-_CACHE_MAX_AGE_S = 30 * 24 * 3600
+#: Cache entries not used for this long are removed (every edit leaves one behind).
+_CACHE_MAX_AGE_S = 7 * 24 * 3600
 _CHAPTER_START = '<section class="chapter">'
 #: The templates whose structure this module relies on.
 _STRUCTURAL_TEMPLATES = ("page.html", "section.html", "page.css")
@@ -123,12 +124,12 @@ def chapters_of(page_html: str, user_dir: Path | None, chapter_count: int) -> Cu
         return None
     body = page_html.find("<body>")
     end = page_html.rfind("</body>")
-    if body < 0 or end < 0 or page_html.count(_CHAPTER_START) != chapter_count:
+    if chapter_count == 0 or body < 0 or end < 0:
+        return None
+    if page_html.count(_CHAPTER_START) != chapter_count:
         return None
     body += len("<body>")
     parts = page_html[body:end].split(_CHAPTER_START)
-    if chapter_count == 0:
-        return None
     return Cut(
         head=page_html[:body] + "\n",
         front=parts[0],
@@ -144,7 +145,7 @@ def _with_style(head: str, style: str) -> str:
 
 
 # ----------------------------------------------------------------------------------------------
-# Laying out one chapter (in a worker process, or here when only one is needed)
+# Laying out one document (in a worker process, or here when only one is needed)
 
 
 @dataclass(frozen=True)
@@ -161,8 +162,8 @@ class Mark:
 
 
 @dataclass(frozen=True)
-class ChapterLayout:
-    """A chapter laid out: its PDF, each page's marks, what WeasyPrint logged (message
+class DocumentLayout:
+    """A document laid out: its PDF, each page's marks, what WeasyPrint logged (message
     template, message and arguments) and the resources the fetcher refused (URL to reason)."""
 
     pdf: bytes
@@ -181,7 +182,9 @@ class ChapterLayout:
         )
 
     @classmethod
-    def from_cache(cls, pdf: bytes, metadata: str) -> ChapterLayout:
+    def from_cache(cls, pdf: bytes, metadata: str) -> DocumentLayout:
+        """The layout :meth:`metadata` described; raises ``ValueError``, ``KeyError`` or
+        ``TypeError`` on anything else."""
         data = json.loads(metadata)
         return cls(
             pdf,
@@ -201,14 +204,14 @@ class Job:
     directories: tuple[Path, ...]
 
 
-def lay_out(job: Job) -> ChapterLayout:
+def lay_out(job: Job) -> DocumentLayout:
     """Lay out and print ``job``'s document; its marks and log come back with the PDF."""
     from weasyprint import HTML
 
     from aipexport.exporters.pdf_fetch import ConfinedFetcher
 
     fetcher = ConfinedFetcher(files=job.files, directories=job.directories)
-    with collected_log() as records:
+    with _collected_log() as records:
         document = HTML(string=job.html, base_url=job.base_url, url_fetcher=fetcher).render(
             # Honour width/height written on an <img> in the notes, as a browser does.
             presentational_hints=True,
@@ -222,7 +225,7 @@ def lay_out(job: Job) -> ChapterLayout:
             for level, label, (x, y), state in page.bookmarks
         ]
         pages.append(tuple(marks))
-    return ChapterLayout(
+    return DocumentLayout(
         pdf,
         tuple(pages),
         tuple(
@@ -233,28 +236,26 @@ def lay_out(job: Job) -> ChapterLayout:
     )
 
 
-class collected_log:
+@contextlib.contextmanager
+def _collected_log() -> Iterator[list[logging.LogRecord]]:
     """Collect WeasyPrint's warnings and errors instead of letting them reach the console."""
+    records: list[logging.LogRecord] = []
 
-    def __enter__(self) -> list[logging.LogRecord]:
-        self.records: list[logging.LogRecord] = []
-        records = self.records
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
 
-        class Collect(logging.Handler):
-            def emit(self, record: logging.LogRecord) -> None:
-                records.append(record)
-
-        self.logger = logging.getLogger("weasyprint")
-        self.handler = Collect(logging.WARNING)
-        self.saved = self.logger.level, self.logger.propagate
-        self.logger.addHandler(self.handler)
-        self.logger.setLevel(logging.WARNING)
-        self.logger.propagate = False
-        return records
-
-    def __exit__(self, *exc: object) -> None:
-        self.logger.removeHandler(self.handler)
-        self.logger.level, self.logger.propagate = self.saved
+    logger = logging.getLogger("weasyprint")
+    handler = Collect(logging.WARNING)
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+        logger.level, logger.propagate = saved
 
 
 # ----------------------------------------------------------------------------------------------
@@ -296,12 +297,12 @@ def _file_digest(path: Path) -> bytes:
     return _FILE_DIGESTS[key]
 
 
-def _cache_read(directory: Path | None, key: str) -> ChapterLayout | None:
+def _cache_read(directory: Path | None, key: str) -> DocumentLayout | None:
     if directory is None:
         return None
     try:
         pdf = (directory / f"{key}.pdf").read_bytes()
-        layout = ChapterLayout.from_cache(pdf, (directory / f"{key}.json").read_text("utf-8"))
+        layout = DocumentLayout.from_cache(pdf, (directory / f"{key}.json").read_text("utf-8"))
         now = time.time()
         for suffix in (".pdf", ".json"):
             os.utime(directory / f"{key}{suffix}", (now, now))
@@ -310,7 +311,7 @@ def _cache_read(directory: Path | None, key: str) -> ChapterLayout | None:
     return layout
 
 
-def _cache_write(directory: Path | None, key: str, layout: ChapterLayout) -> None:
+def _cache_write(directory: Path | None, key: str, layout: DocumentLayout) -> None:
     """Store ``layout``; a cache that cannot be written only makes the next build slower."""
     if directory is None:
         return
@@ -344,7 +345,7 @@ class Workers:
         self.count = count
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
 
-    def submit(self, job: Job) -> concurrent.futures.Future[ChapterLayout]:
+    def submit(self, job: Job) -> concurrent.futures.Future[DocumentLayout]:
         """``job`` laid out by a worker."""
         if self._pool is None:
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
@@ -363,11 +364,11 @@ class Workers:
 
 def lay_out_all(
     jobs: Sequence[Job], cache_dir: Path | None, workers: Workers
-) -> list[ChapterLayout]:
+) -> list[DocumentLayout]:
     """Every job laid out, from the cache where it can be, the rest on the ``workers`` (or
     here when only one is left to do)."""
     keys = [cache_key(job, _OPTIONS) for job in jobs]
-    layouts: list[ChapterLayout | None] = [_cache_read(cache_dir, key) for key in keys]
+    layouts: list[DocumentLayout | None] = [_cache_read(cache_dir, key) for key in keys]
     todo = [index for index, layout in enumerate(layouts) if layout is None]
     if len(todo) == 1 or workers.count == 1:
         for index in todo:
@@ -397,7 +398,7 @@ def print_by_chapters(
     job: Callable[[str], Job],
     cache_dir: Path | None,
     workers: int,
-) -> tuple[bytes, list[ChapterLayout]]:
+) -> tuple[bytes, list[DocumentLayout]]:
     """The PDF of ``cut``, printed on pages of ``layout`` (``job(html)`` says how to lay a
     document out), and every layout made for it (for their logs)."""
     pool = Workers(workers)
@@ -436,7 +437,7 @@ def print_by_chapters(
     return pdf, [frame, front, *chapters]
 
 
-def _anchors(chapters: Sequence[ChapterLayout]) -> dict[str, None]:
+def _anchors(chapters: Sequence[DocumentLayout]) -> dict[str, None]:
     """The chapters' anchors, in order."""
     return {
         mark.name: None
@@ -461,7 +462,7 @@ def _front_page_guess(cut: Cut, layout: PageLayout) -> int:
     return max(1, math.ceil((entries + 25) / (0.92 * lines_per_page)))
 
 
-def _front_html(cut: Cut, chapters: Sequence[ChapterLayout], front_pages: int) -> str:
+def _front_html(cut: Cut, chapters: Sequence[DocumentLayout], front_pages: int) -> str:
     """The title and contents as a document of their own, each entry with the number of the
     page its heading is on (when the body starts on page ``front_pages + 1``)."""
     page_of: dict[str, int] = {}
@@ -488,7 +489,7 @@ def _front_html(cut: Cut, chapters: Sequence[ChapterLayout], front_pages: int) -
     )
 
 
-def _frame_html(cut: Cut, front_pages: int, chapters: Sequence[ChapterLayout]) -> str:
+def _frame_html(cut: Cut, front_pages: int, chapters: Sequence[DocumentLayout]) -> str:
     """The frame's document: an empty page for each page of the front and of the chapters;
     the first of the front names the title, the first of a chapter the chapter, for the
     running header."""
@@ -524,7 +525,7 @@ def _css_string(text: str) -> str:
 # Joining the chapters' pages into the frame
 
 
-def join(frame: bytes, layouts: Sequence[ChapterLayout]) -> bytes:
+def join(frame: bytes, layouts: Sequence[DocumentLayout]) -> bytes:
     """The frame with each page of ``layouts`` (the front, then the chapters) drawn on its
     empty page; returns the PDF."""
     from pypdf import PdfReader, PdfWriter
@@ -580,7 +581,7 @@ def join(frame: bytes, layouts: Sequence[ChapterLayout]) -> bytes:
 _POINTS_PER_PX = 0.75
 
 
-def _add_destinations_and_outline(writer: PdfWriter, layouts: Sequence[ChapterLayout]) -> None:
+def _add_destinations_and_outline(writer: PdfWriter, layouts: Sequence[DocumentLayout]) -> None:
     """The named destinations of the layouts' anchors (the first of a name wins) and the
     outline of their bookmarks, as WeasyPrint makes them: the outline skips levels nothing
     uses (``<h2>`` then ``<h4>`` nest one deep), and a closed bookmark counts negative."""
