@@ -638,7 +638,7 @@ def _add_destinations_and_outline(writer: PdfWriter, layouts: Sequence[DocumentL
         names = ArrayObject()
         for name in sorted(destinations):
             names.extend([TextStringObject(name), writer._add_object(destinations[name])])
-        writer._root_object[NameObject("/Names")] = DictionaryObject(
+        writer.root_object[NameObject("/Names")] = DictionaryObject(
             {NameObject("/Dests"): DictionaryObject({NameObject("/Names"): names})}
         )
     if root:
@@ -646,7 +646,7 @@ def _add_destinations_and_outline(writer: PdfWriter, layouts: Sequence[DocumentL
         reference = writer._add_object(outlines)
         count = _add_outline_items(writer, root, outlines, reference)
         outlines[NameObject("/Count")] = NumberObject(count)
-        writer._root_object[NameObject("/Outlines")] = reference
+        writer.root_object[NameObject("/Outlines")] = reference
 
 
 def _add_outline_items(
