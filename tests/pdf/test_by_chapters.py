@@ -13,7 +13,9 @@ from PIL import Image, ImageChops
 
 from aipexport.config import find_project_file, load_config
 from aipexport.exporters.pdf import write_pdf
+from aipexport.exporters.pdf_chapters import Job, cache_key
 from aipexport.pipeline import Notes, load_notes
+from aipexport.templates import shipped_templates_dir
 from tests.pdf.conftest import Printed
 from tests.pdf.pdfutil import read_pages, sample_notes
 
@@ -219,8 +221,6 @@ def test_a_broken_cache_entry_is_laid_out_again(tmp_path: Path) -> None:
 
 
 def test_a_page_template_of_ones_own_prints_in_a_single_pass(tmp_path: Path) -> None:
-    from aipexport.templates import shipped_templates_dir
-
     mine = tmp_path / "mine"
     mine.mkdir()
     page = (shipped_templates_dir() / "page.html").read_text(encoding="utf-8")
@@ -251,3 +251,17 @@ def _documents(notes: Notes) -> int:
     """The documents laid out apart: each chapter (the introduction is one), the front, and
     the frame with the running headers and footers."""
     return len(notes.deck.chapters) + (1 if notes.deck.intro else 0) + 2
+
+
+def test_the_cache_key_follows_the_bytes_of_the_files_a_document_loads(tmp_path: Path) -> None:
+    font = tmp_path / "font.ttf"
+    font.write_bytes(b"one font")
+    html = f'<style>@font-face {{ src: url("{font.as_uri()}") }}</style><p>text</p>'
+    job = Job(html, tmp_path.as_uri() + "/", (), (tmp_path,))
+    first = cache_key(job, "presentational_hints")
+    assert cache_key(job, "presentational_hints") == first
+    font.write_bytes(b"another font, longer")
+    assert cache_key(job, "presentational_hints") != first
+    assert cache_key(job, "other options") != cache_key(job, "presentational_hints")
+    edited = Job(html.replace("text", "texts"), job.base_url, job.files, job.directories)
+    assert cache_key(edited, "presentational_hints") != cache_key(job, "presentational_hints")
