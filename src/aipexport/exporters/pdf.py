@@ -34,6 +34,10 @@ from aipexport.outputs import write_atomically
 from aipexport.pipeline import Notes
 from aipexport.sources import display_path
 
+#: Where layouts are kept for the next build, beside the PDF (``make clean`` removes it with
+#: ``build/``).
+CACHE_DIR = Path(".aipexport-cache") / "pdf"
+
 
 def write_pdf(
     notes: Notes,
@@ -51,8 +55,8 @@ def write_pdf(
     at ``destination`` untouched.
 
     The page is printed chapter by chapter on ``workers`` processes (default: one per core),
-    each chapter's layout kept in ``cache_dir`` (default ``build/cache/pdf`` in the working
-    directory) for the next build; see :mod:`aipexport.exporters.pdf_chapters`. With
+    each chapter's layout kept in ``cache_dir`` (default :data:`CACHE_DIR` beside
+    ``destination``) for the next build; see :mod:`aipexport.exporters.pdf_chapters`. With
     ``single_pass``, or templates that replace the page's structure, WeasyPrint prints the
     whole page at once; both ways give the same pages.
     """
@@ -76,7 +80,7 @@ def write_pdf(
             cut,
             page.layout,
             job,
-            cache_dir=Path.cwd() / "build" / "cache" / "pdf" if cache_dir is None else cache_dir,
+            cache_dir=destination.parent / CACHE_DIR if cache_dir is None else cache_dir,
             workers=workers or _cores(),
         )
     write_atomically(destination, lambda path: path.write_bytes(pdf))

@@ -10,9 +10,10 @@ own, and the PDF is put together from them (:func:`print_by_chapters`):
 2. **Lay out** the chapters not in the cache, one worker process per core. A WeasyPrint
    layout cannot leave its process, so a worker returns the chapter's PDF as bytes, with
    each page's anchors and bookmarks (and what WeasyPrint logged). Each document is cached
-   in ``build/cache/pdf/`` under a hash of all that shapes its layout: its HTML (stylesheet
-   included), the bytes of the files it loads (fonts, images), the options and the versions
-   of aipexport, WeasyPrint and pydyf. After an edit only the edited chapter is laid out.
+   beside the PDF (in ``.aipexport-cache/pdf/``) under a hash of all that shapes its
+   layout: its HTML (stylesheet included), the bytes of the files it loads (fonts, images),
+   the options and the versions of aipexport, WeasyPrint and pydyf. After an edit only the
+   edited chapter is laid out.
 3. **Front and frame**, laid out side by side once the page counts are known: the title
    and contents, with each entry's page number written in (``data-page``, instead of the
    page's ``target-counter``); and the frame, an empty page per page of the result that
