@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,31 +14,15 @@ from aipexport.config import Config
 from aipexport.exporters.html import page_layout
 from aipexport.templates import shipped_templates_dir
 from tests.conftest import run_cli
+from tests.loopback import loopback_server
 from tests.pdf.pdfutil import EPOCH, column_boxes, print_notes, sample_notes
 
 
 @pytest.fixture
 def server() -> Iterator[tuple[str, list[str]]]:
     """A web server on this machine and the list of paths anyone asked it for."""
-    asked: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            asked.append(self.path)
-            self.send_response(404)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}", asked
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with loopback_server() as (address, asked):
+        yield f"http://{address}", asked
 
 
 def test_images_of_the_notes_are_printed_within_their_column(tmp_path: Path) -> None:
