@@ -82,7 +82,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 runs.append(_measure_rebuild(notes, out, options.runs, env))
                 _report(runs[-1])
                 page = out / "page.html"
-                subprocess.run(_args("html", notes, out, page), check=True, env=env)
+                html = _args("html", notes, out, page)
+                subprocess.run(html, check=True, env=env, capture_output=True)
                 baseline = [str(BIN / "weasyprint"), str(page), str(out / "baseline.pdf")]
                 runs.append(_measure("baseline", 1, "cold", baseline, options.runs, env, None))
                 _report(runs[-1])
