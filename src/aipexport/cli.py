@@ -258,10 +258,7 @@ def html(notes: Notes, output: Path | None) -> list[Diagnostic]:
     """Write the cheat-sheet as one standalone HTML page."""
     from aipexport.exporters.html import write_html
 
-    destination = output or _default_output(notes, ".html")
-    diagnostics = write_html(notes, destination)
-    click.echo(f"wrote {destination}")
-    return diagnostics
+    return _write_page(write_html, notes, output or _default_output(notes, ".html"))
 
 
 @cli.command()
@@ -272,8 +269,13 @@ def pdf(notes: Notes, output: Path | None) -> list[Diagnostic]:
     """Print the cheat-sheet to PDF."""
     from aipexport.exporters.pdf import write_pdf
 
-    destination = output or _default_output(notes, ".pdf")
-    diagnostics = write_pdf(notes, destination)
+    return _write_page(write_pdf, notes, output or _default_output(notes, ".pdf"))
+
+
+def _write_page(
+    writer: Callable[[Notes, Path], list[Diagnostic]], notes: Notes, destination: Path
+) -> list[Diagnostic]:
+    diagnostics = writer(notes, destination)
     click.echo(f"wrote {destination}")
     return diagnostics
 

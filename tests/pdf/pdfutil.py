@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pypdf
 import pypdfium2 as pdfium
 from click.testing import Result
 
@@ -218,3 +219,20 @@ def sample_notes(directory: Path, sections: int = 12, extra: str = "") -> Path:
     path = directory / "notes.md"
     path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
     return path
+
+
+def outline_entries(reader: pypdf.PdfReader) -> list[tuple[int, str, int, float, float]]:
+    """The PDF's bookmarks in order: (level, title, page index, left, top of the target)."""
+    entries: list[tuple[int, str, int, float, float]] = []
+
+    def walk(items: list[object], level: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+            else:
+                page = reader.get_destination_page_number(item)  # type: ignore[arg-type]
+                left, top = float(item.left or 0), float(item.top or 0)  # type: ignore[attr-defined]
+                entries.append((level, str(item.title), page, round(left, 1), round(top, 1)))  # type: ignore[attr-defined]
+
+    walk(reader.outline, 0)
+    return entries

@@ -17,7 +17,7 @@ from aipexport.exporters.pdf_chapters import Job, cache_key
 from aipexport.pipeline import Notes, load_notes
 from aipexport.templates import shipped_templates_dir
 from tests.pdf.conftest import Printed
-from tests.pdf.pdfutil import read_pages, sample_notes
+from tests.pdf.pdfutil import outline_entries, read_pages, sample_notes
 
 #: Pixels (at 1 px per point, grey levels 0..255) that may differ by more than
 #: :data:`_GREY_STEP`: anti-aliasing of the header and footer drawn as a form may differ.
@@ -39,18 +39,7 @@ class Structure:
 
 def _structure(path: Path) -> Structure:
     reader = pypdf.PdfReader(path)
-    outline: list[tuple[int, str, int, float, float]] = []
-
-    def walk(items: list[object], level: int) -> None:
-        for item in items:
-            if isinstance(item, list):
-                walk(item, level + 1)
-            else:
-                page = reader.get_destination_page_number(item)  # type: ignore[arg-type]
-                left, top = float(item.left or 0), float(item.top or 0)  # type: ignore[attr-defined]
-                outline.append((level, str(item.title), page, round(left, 1), round(top, 1)))  # type: ignore[attr-defined]
-
-    walk(reader.outline, 0)
+    outline = outline_entries(reader)
     destinations = {
         name: (
             reader.get_destination_page_number(target),

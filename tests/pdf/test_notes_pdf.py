@@ -21,6 +21,7 @@ from tests.pdf.pdfutil import (
     column_boxes,
     content_box,
     find_in_order,
+    outline_entries,
     squeeze,
     stranded_headings,
     word_count,
@@ -125,18 +126,10 @@ def test_each_chapter_starts_a_page_under_a_full_width_heading(printed: Printed)
 
 
 def test_outline_has_every_chapter_and_section_at_its_page(printed: Printed) -> None:
-    reader = pypdf.PdfReader(printed.path)
-    entries: list[tuple[int, str, int]] = []
-
-    def walk(items: list[object], level: int) -> None:
-        for item in items:
-            if isinstance(item, list):
-                walk(item, level + 1)
-            else:
-                page = reader.get_destination_page_number(item)  # type: ignore[arg-type]
-                entries.append((level, " ".join(item.title.split()), page + 1))  # type: ignore[attr-defined]
-
-    walk(reader.outline, 0)
+    entries = [
+        (level, " ".join(title.split()), page + 1)
+        for level, title, page, _, _ in outline_entries(pypdf.PdfReader(printed.path))
+    ]
     expected = [
         (s.depth, " ".join(s.heading.split()), p.number) for s, p in _heading_places(printed)
     ]
