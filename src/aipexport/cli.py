@@ -14,7 +14,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -24,6 +24,9 @@ from aipexport.diagnostics import Diagnostic
 from aipexport.errors import AipexportError
 from aipexport.pipeline import Notes, load_notes
 from aipexport.sanitize import text_of
+
+if TYPE_CHECKING:
+    from aipexport.exporters.pdf_chapters import Workers
 
 
 class _Failure(click.ClickException):
@@ -261,15 +264,34 @@ def html(notes: Notes, output: Path | None) -> list[Diagnostic]:
     return _write_page(write_html, notes, output or _default_output(notes, ".html"))
 
 
+def _with_layout_workers(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Start the processes that lay the PDF out before the notes are read, so that they
+    import WeasyPrint while this process parses; pass them to ``command`` as ``workers``."""
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> Any:
+        from aipexport.exporters.pdf_chapters import Workers
+
+        with Workers.started() as workers:
+            return command(workers=workers, **kwargs)
+
+    return wrapper
+
+
 @cli.command()
+@_with_layout_workers
 @notes_options
 @_output_option
 @layout_options
-def pdf(notes: Notes, output: Path | None) -> list[Diagnostic]:
+def pdf(notes: Notes, output: Path | None, workers: Workers) -> list[Diagnostic]:
     """Print the cheat-sheet to PDF."""
     from aipexport.exporters.pdf import write_pdf
 
-    return _write_page(write_pdf, notes, output or _default_output(notes, ".pdf"))
+    return _write_page(
+        functools.partial(write_pdf, workers=workers),
+        notes,
+        output or _default_output(notes, ".pdf"),
+    )
 
 
 def _write_page(

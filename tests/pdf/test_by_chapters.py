@@ -4,11 +4,13 @@ cold build byte for byte."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pypdf
 import pypdfium2 as pdfium
+import pytest
 from PIL import Image, ImageChops
 
 from aipexport.config import find_project_file, load_config
@@ -195,6 +197,34 @@ def test_a_rebuild_from_the_cache_is_the_cold_build(tmp_path: Path) -> None:
     assert rebuilt.read_bytes() == cold.read_bytes()
     assert rebuilt.read_bytes() != first.read_bytes()
     assert "edited" in "".join(page.text() for page in read_pages(rebuilt))
+
+
+def test_an_edit_dated_by_its_mtime_lays_out_only_its_chapter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without SOURCE_DATE_EPOCH the build is dated by the notes' mtime, which every edit
+    moves: that date is in the PDF's metadata, and must not make the chapters new."""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    path = _notes_with_everything(tmp_path)
+    cache = tmp_path / "cache"
+    morning = 1_772_359_200  # 2026-03-01 10:00 UTC
+    os.utime(path, (morning, morning))
+    first = tmp_path / "first.pdf"
+    write_pdf(_load(path), first, cache_dir=cache, workers=2)
+    entries = {p.name for p in cache.iterdir()}
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("Plain bullet number 3 ", "Edited bullet 3 ", 1),
+        encoding="utf-8",
+    )
+    os.utime(path, (morning + 60, morning + 60))
+    rebuilt = tmp_path / "rebuilt.pdf"
+    write_pdf(_load(path), rebuilt, cache_dir=cache, workers=2)
+    laid_out = sorted(p.name for p in cache.iterdir() if p.suffix == ".pdf")
+    new = [name for name in laid_out if name not in entries]
+    # The edited chapter, and the frame that carries the new date into the PDF.
+    assert len(new) == 2, new
+    created = pypdf.PdfReader(rebuilt).metadata["/CreationDate"]
+    assert created.startswith("D:20260301100100"), created
 
 
 def test_a_broken_cache_entry_is_laid_out_again(tmp_path: Path) -> None:

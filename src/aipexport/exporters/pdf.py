@@ -13,7 +13,7 @@ message names one).
 
 from __future__ import annotations
 
-import os
+import contextlib
 import re
 import unicodedata
 from functools import partial
@@ -25,6 +25,7 @@ from aipexport.exporters.html import Page, render_page
 from aipexport.exporters.pdf_chapters import (
     DocumentLayout,
     Job,
+    Workers,
     chapters_of,
     lay_out,
     print_by_chapters,
@@ -45,7 +46,7 @@ def write_pdf(
     *,
     single_pass: bool = False,
     cache_dir: Path | None = None,
-    workers: int | None = None,
+    workers: Workers | int | None = None,
 ) -> list[Diagnostic]:
     """Print the cheat-sheet of ``notes`` to ``destination``; return what was noticed.
 
@@ -54,11 +55,12 @@ def write_pdf(
     creation date; its fonts are embedded and subset. A failed build leaves the previous file
     at ``destination`` untouched.
 
-    The page is printed chapter by chapter on ``workers`` processes (default: one per core),
-    each chapter's layout kept in ``cache_dir`` (default :data:`CACHE_DIR` beside
-    ``destination``) for the next build; see :mod:`aipexport.exporters.pdf_chapters`. With
-    ``single_pass``, or templates that replace the page's structure, WeasyPrint prints the
-    whole page at once; both ways give the same pages.
+    The page is printed chapter by chapter on ``workers``: processes already started, or
+    that many started here and shut down on return (default: one per core). Each chapter's
+    layout is kept in ``cache_dir`` (default :data:`CACHE_DIR` beside ``destination``) for
+    the next build; see :mod:`aipexport.exporters.pdf_chapters`. With ``single_pass``, or
+    templates that replace the page's structure, WeasyPrint prints the whole page at once;
+    both ways give the same pages.
     """
     page = render_page(notes, lambda path: path.as_uri())
     user_dir = notes.config.templates
@@ -76,22 +78,18 @@ def write_pdf(
         layouts = [lay_out(job(page.html))]
         pdf = layouts[0].pdf
     else:
-        pdf, layouts = print_by_chapters(
-            cut,
-            page.layout,
-            job,
-            cache_dir=destination.parent / CACHE_DIR if cache_dir is None else cache_dir,
-            workers=workers or _cores(),
-        )
+        with contextlib.ExitStack() as stack:
+            if not isinstance(workers, Workers):
+                workers = stack.enter_context(Workers.started(workers))
+            pdf, layouts = print_by_chapters(
+                cut,
+                page.layout,
+                job,
+                cache_dir=destination.parent / CACHE_DIR if cache_dir is None else cache_dir,
+                workers=workers,
+            )
     write_atomically(destination, lambda path: path.write_bytes(pdf))
     return [*page.diagnostics, *_diagnostics(layouts, notes, page)]
-
-
-def _cores() -> int:
-    """The processor cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 _MISSING_GLYPH = ".notdef glyph rendered"

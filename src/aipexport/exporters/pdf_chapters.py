@@ -6,9 +6,11 @@ own, and the PDF is put together from them (:func:`print_by_chapters`):
 1. **Cut.** Every chapter starts a new page, and nothing on a chapter's pages depends on
    another chapter except the running header and footer (``page X of Y`` needs the total).
    So each ``<section class="chapter">`` becomes a document of its own: the page's ``<head>``
-   (the same stylesheet) and that chapter, with every page-margin box switched off.
-2. **Lay out** the chapters not in the cache, one worker process per core. A WeasyPrint
-   layout cannot leave its process, so a worker returns the chapter's PDF as bytes, with
+   (the same stylesheet, without the metadata) and that chapter, with every page-margin box
+   switched off.
+2. **Lay out** the chapters not in the cache, one worker process per core (the command line
+   starts them before it reads the notes, so that they import WeasyPrint meanwhile). A
+   WeasyPrint layout cannot leave its process, so a worker returns the chapter's PDF as bytes, with
    each page's anchors and bookmarks (and what WeasyPrint logged). Each document is cached
    beside the PDF (in ``.aipexport-cache/pdf/``) under a hash of all that shapes its
    layout: its HTML (stylesheet included), the bytes of the files it loads (fonts, images),
@@ -93,6 +95,7 @@ _FURNITURE = "/AipexportFrame"
 _HEADING = re.compile(r'<h\d\b[^>]*class="chapter-heading"[^>]*>(.*?)</h\d>', re.DOTALL)
 _TITLE = re.compile(r'<h1 class="title">(.*?)</h1>', re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
+_METADATA = re.compile(r'<meta name="[^"]*" content="[^"]*">')
 
 
 @dataclass(frozen=True)
@@ -107,9 +110,16 @@ class Cut:
     front: str
     chapters: tuple[str, ...]
 
+    @property
+    def bare_head(self) -> str:
+        """``head`` without its document metadata (each line stays, empty), for the documents
+        whose metadata the PDF does not keep (it keeps the frame's): a build date that
+        follows the notes' mtime would otherwise make every edit lay out every chapter."""
+        return _METADATA.sub("", self.head)
+
     def chapter_documents(self) -> list[str]:
         """Each chapter as a document of its own, drawing nothing in the page margins."""
-        head = _with_style(self.head, _NO_MARGIN_BOXES)
+        head = _with_style(self.bare_head, _NO_MARGIN_BOXES)
         return [head + chapter + TAIL for chapter in self.chapters]
 
 
@@ -146,7 +156,7 @@ def _with_style(head: str, style: str) -> str:
 
 
 # ----------------------------------------------------------------------------------------------
-# Laying out one document (in a worker process, or here when only one is needed)
+# Laying out one document (in a worker process; here for a single-pass print)
 
 
 @dataclass(frozen=True)
@@ -340,46 +350,75 @@ def _cache_prune(directory: Path | None) -> None:
 
 
 class Workers:
-    """Worker processes, started when first needed (a build from the cache needs none)."""
+    """Layout processes: ``count`` of them (default: one per core), started when first
+    needed, or earlier with :meth:`start` so that they import WeasyPrint while the caller
+    reads the notes. Everything is laid out on them; this process never imports WeasyPrint
+    for the chapter-by-chapter print."""
 
-    def __init__(self, count: int) -> None:
-        self.count = count
+    def __init__(self, count: int | None = None) -> None:
+        self.count = count or cores()
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+
+    @classmethod
+    @contextlib.contextmanager
+    def started(cls, count: int | None = None) -> Iterator[Workers]:
+        """Workers started now, and shut down when the block ends."""
+        workers = cls(count)
+        workers.start()
+        try:
+            yield workers
+        finally:
+            workers.close()
+
+    def start(self) -> None:
+        """Start the processes now (a build from the cache uses them only to warm up)."""
+        if self._pool is None:
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            self._pool = concurrent.futures.ProcessPoolExecutor(
+                max_workers=self.count,
+                mp_context=multiprocessing.get_context(method),
+                initializer=_warm_up,
+            )
+            # With fork, the first job starts every process at once, before the pool's own
+            # thread exists; each one imports WeasyPrint on its own, in parallel.
+            self._pool.submit(_warm_up)
 
     def submit(self, job: Job) -> concurrent.futures.Future[DocumentLayout]:
         """``job`` laid out by a worker."""
-        if self._pool is None:
-            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-            if method == "fork":
-                # Imported once here, a forked worker starts with it instead of importing it.
-                import weasyprint  # noqa: F401
-            self._pool = concurrent.futures.ProcessPoolExecutor(
-                max_workers=self.count, mp_context=multiprocessing.get_context(method)
-            )
+        self.start()
+        assert self._pool is not None
         return self._pool.submit(lay_out, job)
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown()
+            self._pool = None
+
+
+def _warm_up() -> None:
+    """Import WeasyPrint (a worker's first layout would otherwise pay for it)."""
+    import weasyprint  # noqa: F401
+
+
+def cores() -> int:
+    """The processor cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def lay_out_all(
     jobs: Sequence[Job], cache_dir: Path | None, workers: Workers
 ) -> list[DocumentLayout]:
-    """Every job laid out, from the cache where it can be, the rest on the ``workers`` (or
-    here when only one is left to do)."""
+    """Every job laid out, from the cache where it can be, the rest on the ``workers``."""
     keys = [cache_key(job, _OPTIONS) for job in jobs]
     layouts: list[DocumentLayout | None] = [_cache_read(cache_dir, key) for key in keys]
     todo = [index for index, layout in enumerate(layouts) if layout is None]
-    if len(todo) == 1 or workers.count == 1:
-        for index in todo:
-            layouts[index] = lay_out(jobs[index])
-    else:
-        # The longest first, so that no worker is left with a long chapter at the end.
-        todo.sort(key=lambda index: -len(jobs[index].html))
-        futures = {index: workers.submit(jobs[index]) for index in todo}
-        for index, future in futures.items():
-            layouts[index] = future.result()
+    # The longest first, so that no worker is left with a long chapter at the end.
+    todo.sort(key=lambda index: -len(jobs[index].html))
+    futures = {index: workers.submit(jobs[index]) for index in todo}
+    for index, future in futures.items():
+        layouts[index] = future.result()
     for index in todo:
         _cache_write(cache_dir, keys[index], layouts[index])  # type: ignore[arg-type]
     return [layout for layout in layouts if layout is not None]
@@ -398,32 +437,28 @@ def print_by_chapters(
     layout: PageLayout,
     job: Callable[[str], Job],
     cache_dir: Path | None,
-    workers: int,
+    workers: Workers,
 ) -> tuple[bytes, list[DocumentLayout]]:
     """The PDF of ``cut``, printed on pages of ``layout`` (``job(html)`` says how to lay a
-    document out), and every layout made for it (for their logs)."""
-    pool = Workers(workers)
-    try:
-        chapters = lay_out_all(
-            [job(document) for document in cut.chapter_documents()], cache_dir, pool
+    document out) by ``workers``, and every layout made for it (for their logs)."""
+    chapters = lay_out_all(
+        [job(document) for document in cut.chapter_documents()], cache_dir, workers
+    )
+    front_pages = _front_page_guess(cut, layout)
+    while True:
+        # The front and the frame need only the page counts: they are laid out together.
+        front, frame = lay_out_all(
+            [
+                job(_front_html(cut, chapters, front_pages)),
+                job(_frame_html(cut, front_pages, chapters)),
+            ],
+            cache_dir,
+            workers,
         )
-        front_pages = _front_page_guess(cut, layout)
-        while True:
-            # The front and the frame need only the page counts: they are laid out together.
-            front, frame = lay_out_all(
-                [
-                    job(_front_html(cut, chapters, front_pages)),
-                    job(_frame_html(cut, front_pages, chapters)),
-                ],
-                cache_dir,
-                pool,
-            )
-            if len(front.pages) == front_pages:
-                break
-            # The numbers were counted from the wrong first body page: count again.
-            front_pages = len(front.pages)
-    finally:
-        pool.close()
+        if len(front.pages) == front_pages:
+            break
+        # The numbers were counted from the wrong first body page: count again.
+        front_pages = len(front.pages)
     _cache_prune(cache_dir)
     # The front holds a copy of every chapter anchor, for WeasyPrint to write the contents'
     # links; the destinations are where the chapters have them.
@@ -483,7 +518,7 @@ def _front_html(cut: Cut, chapters: Sequence[DocumentLayout], front_pages: int) 
     # WeasyPrint writes a link only when its document has the anchor.
     targets = "".join(f'<div id="{html.escape(name)}"></div>' for name in _anchors(chapters))
     return (
-        _with_style(cut.head, _NO_MARGIN_BOXES + _FRAME_STYLE)
+        _with_style(cut.bare_head, _NO_MARGIN_BOXES + _FRAME_STYLE)
         + f'<div class="aipexport-targets">{targets}</div>\n'
         + front
         + TAIL
