@@ -37,8 +37,14 @@ def test_commands_without_pdf_never_import_weasyprint(command: str, tmp_path: Pa
 def test_the_probe_sees_weasyprint_when_it_is_loaded(tmp_path: Path) -> None:
     notes = tmp_path / "tiny.md"
     notes.write_text("# Tiny\n\n## Chapter\n- a line\n")
+    # A stylesheet of one's own is printed in a single pass, in this process (the shipped
+    # one is laid out by worker processes, which the probe does not see).
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "page.css").write_text("body { margin: 0; }\n")
+    pdf = ["pdf", str(notes), "--templates", str(mine), "-o", str(tmp_path / "x.pdf")]
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, "pdf", str(notes), "-o", str(tmp_path / "x.pdf")],
+        [sys.executable, "-c", PROBE, *pdf],
         capture_output=True,
         text=True,
         check=False,
