@@ -27,7 +27,6 @@ from aipexport.exporters.pdf_chapters import (
     Job,
     Workers,
     chapters_of,
-    lay_out,
     print_by_chapters,
 )
 from aipexport.model import SourceLocation
@@ -75,8 +74,7 @@ def write_pdf(
     chapter_count = len(notes.deck.chapters) + (1 if notes.deck.intro else 0)
     cut = None if single_pass else chapters_of(page.html, user_dir, chapter_count)
     if cut is None:
-        layouts = [lay_out(job(page.html))]
-        pdf = layouts[0].pdf
+        pdf, layouts = _print_in_one_pass(job(page.html))
     else:
         with contextlib.ExitStack() as stack:
             if not isinstance(workers, Workers):
@@ -92,6 +90,16 @@ def write_pdf(
     return [*page.diagnostics, *_diagnostics(layouts, notes, page)]
 
 
+def _print_in_one_pass(job: Job) -> tuple[bytes, list[DocumentLayout]]:
+    """The PDF of ``job``'s whole page, printed by WeasyPrint in this process, and its log."""
+    from aipexport.exporters.pdf_fetch import ConfinedFetcher
+    from aipexport.exporters.pdf_pages import print_whole
+
+    fetcher = ConfinedFetcher(files=job.files, directories=job.directories)
+    pdf, records = print_whole(job.html, job.base_url, fetcher)
+    return pdf, [DocumentLayout((), tuple(records), dict(fetcher.refused))]
+
+
 _MISSING_GLYPH = ".notdef glyph rendered"
 #: Characters no font has that get a warning each; the rest are summed up in one.
 _MISSING_GLYPHS_NAMED = 10
@@ -103,7 +111,7 @@ def _diagnostics(layouts: list[DocumentLayout], notes: Notes, page: Page) -> lis
     out: dict[Diagnostic, None] = {}
     missing: dict[str, None] = {}
     refused = {url: reason for layout in layouts for url, reason in layout.refused.items()}
-    for template, message, args in (record for layout in layouts for record in layout.records):
+    for template, message, args in (r for layout in layouts for r in layout.all_records()):
         if template.startswith(_MISSING_GLYPH) and args:
             missing.setdefault(args[0], None)
         elif not any(url in message for url in refused):

@@ -10,12 +10,14 @@ own, and the PDF is put together from them (:func:`print_by_chapters`):
    switched off.
 2. **Lay out** the chapters not in the cache, one worker process per core (the command line
    starts them before it reads the notes, so that they import WeasyPrint meanwhile). A
-   WeasyPrint layout cannot leave its process, so a worker returns the chapter's PDF as bytes, with
-   each page's anchors and bookmarks (and what WeasyPrint logged). Each document is cached
-   beside the PDF (in ``.aipexport-cache/pdf/``) under a hash of all that shapes its
+   WeasyPrint layout cannot leave its process, so a worker returns each page as a PDF of its
+   own (bytes), with its anchors and bookmarks (and what WeasyPrint logged). Each document is
+   cached beside the PDF (in ``.aipexport-cache/pdf/``) under a hash of all that shapes its
    layout: its HTML (stylesheet included), the bytes of the files it loads (fonts, images),
    the options and the versions of aipexport, WeasyPrint and pydyf. After an edit only the
-   edited chapter is laid out.
+   edited chapter is laid out, and only from the first page the edit can change to the first
+   page after it that starts as it did before (:mod:`.pdf_pages`): the cache also keeps the
+   last layout of each chapter, with where its pages start.
 3. **Front and frame**, laid out side by side once the page counts are known: the title
    and contents, with each entry's page number written in (``data-page``, instead of the
    page's ``target-counter``); and the frame, an empty page per page of the result that
@@ -25,8 +27,8 @@ own, and the PDF is put together from them (:func:`print_by_chapters`):
    of its front or chapter page, and what the frame drew on it is drawn after, as a form
    (a single-pass print also draws margin boxes last). The named destinations and the
    outline are written from the pages' anchors and bookmarks as WeasyPrint writes them.
-   (Each document's font subsets were given names of their own when it was written:
-   viewers cache fonts by name, and two documents' subsets of a font hold other glyphs.)
+   (Each page's font subsets are named after the glyphs they hold: viewers cache fonts by
+   name, and two pages' subsets of a font hold other glyphs.)
 
 The pages, their text, links, destinations and outline are those of a single-pass print of
 the same page (``tests/pdf/test_by_chapters.py`` compares them); the result is
@@ -44,7 +46,6 @@ import hashlib
 import html
 import io
 import json
-import logging
 import math
 import multiprocessing
 import os
@@ -52,22 +53,21 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from functools import partial
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from aipexport import __version__, templates
 from aipexport.exporters.html import PageLayout
+from aipexport.exporters.pdf_pages import Mark, Pagination, PrintedPage, Record
 
 if TYPE_CHECKING:
-    import pydyf
     from pypdf import PdfWriter
     from pypdf.generic import DictionaryObject, IndirectObject
 
 #: Bump when what a cache entry holds, or how it is made, changes.
-_CACHE_FORMAT = 2
+_CACHE_FORMAT = 3
 #: Cache entries not used for this long are removed (every edit leaves one behind).
 _CACHE_MAX_AGE_S = 7 * 24 * 3600
 _CHAPTER_START = '<section class="chapter">'
@@ -87,9 +87,7 @@ _NO_MARGIN_BOXES = (
 )
 _FRAME_STYLE = (
     "<style>.aipexport-page { break-before: page; margin: 0; padding: 0; border: 0;"
-    " height: 0; } .aipexport-front { page: front; }"
-    " .aipexport-targets { position: absolute; width: 0; height: 0; overflow: hidden; }"
-    "</style>\n"
+    " height: 0; } .aipexport-front { page: front; }</style>\n"
 )
 _FURNITURE = "/AipexportFrame"
 _HEADING = re.compile(r'<h\d\b[^>]*class="chapter-heading"[^>]*>(.*?)</h\d>', re.DOTALL)
@@ -156,181 +154,123 @@ def _with_style(head: str, style: str) -> str:
 
 
 # ----------------------------------------------------------------------------------------------
-# Laying out one document (in a worker process; here for a single-pass print)
-
-
-@dataclass(frozen=True)
-class Mark:
-    """An anchor (``level`` 0) or bookmark on a page, at ``x``, ``y`` CSS px from the top left
-    of the page."""
-
-    name: str
-    x: float
-    y: float
-    level: int = 0
-    label: str = ""
-    open: bool = True
+# Laying out one document (in a worker process)
 
 
 @dataclass(frozen=True)
 class DocumentLayout:
-    """A document laid out: its PDF, each page's marks, what WeasyPrint logged (message
-    template, message and arguments) and the resources the fetcher refused (URL to reason)."""
+    """A document laid out: each page (a PDF of its own, its marks and what WeasyPrint logged
+    drawing it), what else WeasyPrint logged, the resources the fetcher refused (URL to
+    reason), and, for a chapter, where its pages start (see :mod:`.pdf_pages`)."""
 
-    pdf: bytes
-    pages: tuple[tuple[Mark, ...], ...]
-    records: tuple[tuple[str, str, tuple[str, ...]], ...]
+    pages: tuple[PrintedPage, ...]
+    records: tuple[Record, ...]
     refused: dict[str, str]
+    pagination: Pagination | None = None
 
-    def metadata(self) -> str:
-        """Everything but the PDF, as JSON (for the cache)."""
-        return json.dumps(
-            {
-                "pages": [[m.__dict__ for m in page] for page in self.pages],
-                "records": self.records,
-                "refused": self.refused,
-            }
-        )
+    def all_records(self) -> Iterator[Record]:
+        """Everything WeasyPrint logged for this document."""
+        yield from self.records
+        for page in self.pages:
+            yield from page.records
+
+    def to_cache(self) -> tuple[bytes, str]:
+        """The pages' PDFs one after another, and everything else as JSON."""
+        metadata = {
+            "pages": [
+                {
+                    "size": len(page.pdf),
+                    "marks": [mark.__dict__ for mark in page.marks],
+                    "records": page.records,
+                }
+                for page in self.pages
+            ],
+            "records": self.records,
+            "refused": self.refused,
+            "pagination": self.pagination.to_json() if self.pagination else None,
+        }
+        return b"".join(page.pdf for page in self.pages), json.dumps(metadata)
 
     @classmethod
-    def from_cache(cls, pdf: bytes, metadata: str) -> DocumentLayout:
-        """The layout :meth:`metadata` described; raises ``ValueError``, ``KeyError`` or
+    def from_cache(cls, pdfs: bytes, metadata: str) -> DocumentLayout:
+        """The layout :meth:`to_cache` described; raises ``ValueError``, ``KeyError`` or
         ``TypeError`` on anything else."""
         data = json.loads(metadata)
+        pages, offset = [], 0
+        for page in data["pages"]:
+            size = int(page["size"])
+            if size <= 0 or offset + size > len(pdfs):
+                raise ValueError("the pages are shorter than their metadata says")
+            pages.append(
+                PrintedPage(
+                    pdfs[offset : offset + size],
+                    tuple(Mark(**mark) for mark in page["marks"]),
+                    _records(page["records"]),
+                )
+            )
+            offset += size
+        if offset != len(pdfs):
+            raise ValueError("the pages are longer than their metadata says")
+        pagination = data["pagination"]
         return cls(
-            pdf,
-            tuple(tuple(Mark(**mark) for mark in page) for page in data["pages"]),
-            tuple((template, message, tuple(args)) for template, message, args in data["records"]),
+            tuple(pages),
+            _records(data["records"]),
             dict(data["refused"]),
+            Pagination.from_json(pagination) if pagination is not None else None,
         )
+
+
+def _records(data: list) -> tuple[Record, ...]:
+    return tuple(
+        (str(template), str(message), tuple(map(str, args))) for template, message, args in data
+    )
 
 
 @dataclass(frozen=True)
 class Job:
-    """What a worker needs to lay out a document: its HTML and what it may read."""
+    """What a worker needs to lay out a document: its HTML, what it may read, and the
+    anchors of the whole page, which its links may point to."""
 
     html: str
     base_url: str
     files: tuple[Path, ...]
     directories: tuple[Path, ...]
+    anchors: tuple[str, ...] = ()
 
 
 def lay_out(job: Job) -> DocumentLayout:
-    """Lay out and print ``job``'s document; its marks and log come back with the PDF."""
-    from weasyprint import HTML
-
+    """Lay out ``job``'s document in full and print each of its pages."""
     from aipexport.exporters.pdf_fetch import ConfinedFetcher
+    from aipexport.exporters.pdf_pages import print_document
 
     fetcher = ConfinedFetcher(files=job.files, directories=job.directories)
-    with _collected_log() as records:
-        document = HTML(string=job.html, base_url=job.base_url, url_fetcher=fetcher).render(
-            # Honour width/height written on an <img> in the notes, as a browser does.
-            presentational_hints=True,
-        )
-        pdf = document.write_pdf(finisher=partial(_rename_fonts, job.html))
-    pages = []
-    for page in document.pages:
-        marks = [Mark(name, x, y) for name, (x, y, *_) in page.anchors.items()]
-        marks += [
-            Mark("", x, y, level, label, state == "open")
-            for level, label, (x, y), state in page.bookmarks
-        ]
-        pages.append(tuple(marks))
-    return DocumentLayout(
-        pdf,
-        tuple(pages),
-        tuple(
-            (str(r.msg), r.getMessage(), tuple(str(a) for a in r.args or ()))
-            for r in records  # type: ignore[union-attr]
-        ),
-        dict(fetcher.refused),
-    )
+    pages, records = print_document(job.html, job.base_url, fetcher, job.anchors)
+    return DocumentLayout(pages, records, dict(fetcher.refused))
 
 
-def lay_out_reusing_lines(job: Job) -> DocumentLayout:
-    """:func:`lay_out`, with each line's break worked out once (see :func:`_lines_reused`);
-    for the documents of the shipped templates, which is all a worker lays out."""
-    with _lines_reused():
-        return lay_out(job)
+def lay_out_chapter(job: Job, earlier: Pagination | None) -> tuple[DocumentLayout, int, int]:
+    """Lay out and print ``job``'s chapter; given the pagination of the ``earlier`` layout of
+    an edited version of it, only the pages the edit can change (see :mod:`.pdf_pages`).
+    Returns the pages laid out, and how many pages of the earlier layout come before and
+    after them."""
+    from aipexport.exporters.pdf_fetch import ConfinedFetcher
+    from aipexport.exporters.pdf_pages import print_paged
+
+    fetcher = ConfinedFetcher(files=job.files, directories=job.directories)
+    paged = print_paged(job.html, job.base_url, fetcher, job.anchors, earlier)
+    layout = DocumentLayout(paged.pages, paged.records, dict(fetcher.refused), paged.pagination)
+    return layout, paged.kept_before, paged.kept_after
 
 
-#: The parameters of the WeasyPrint function :func:`_lines_reused` answers for.
-_SPLIT_FIRST_LINE = [
-    *("text", "style", "context", "max_width", "justification_spacing"),
-    *("is_line_start", "minimum"),
-]
-
-
-@contextlib.contextmanager
-def _lines_reused() -> Iterator[None]:
-    """While a document is laid out, answer each request to break a text's first line that
-    was answered before with the same answer.
-
-    WeasyPrint balances columns by laying a page's content out again and again at the same
-    widths: the notes' lines are broken about eight times each, a sixth of the layout time.
-    WeasyPrint's ``split_first_line`` depends only on its arguments (the text, its computed
-    style and the document's layout context, compared by identity, and the widths), so its
-    answer can be given again. The text layout in the answer is then shared by the boxes
-    made from it; WeasyPrint changes one afterwards only to draw a ``text-overflow``
-    ellipsis, which the shipped stylesheet never asks for (and the notes carry no styles).
-    With another WeasyPrint, whose function takes other arguments, nothing is reused.
-    """
-    import inspect
-
-    from weasyprint.layout import inline
-
-    original = inline.split_first_line
-    if list(inspect.signature(original).parameters) != _SPLIT_FIRST_LINE:
-        yield
-        return
-    answers: dict[tuple[object, ...], tuple[object, object, object]] = {}
-
-    def split_first_line(
-        text: str,
-        style: object,
-        context: object,
-        max_width: float | None,
-        justification_spacing: float,
-        is_line_start: bool = True,
-        minimum: bool = False,
-    ) -> object:
-        key = (text, id(style), id(context), max_width, justification_spacing)
-        key += (is_line_start, minimum)
-        if key not in answers:
-            answer = original(
-                text, style, context, max_width, justification_spacing, is_line_start, minimum
-            )
-            # Holding style and context keeps their identities from being reused.
-            answers[key] = (style, context, answer)
-        return answers[key][2]
-
-    inline.split_first_line = split_first_line
-    try:
-        yield
-    finally:
-        inline.split_first_line = original
-
-
-@contextlib.contextmanager
-def _collected_log() -> Iterator[list[logging.LogRecord]]:
-    """Collect WeasyPrint's warnings and errors instead of letting them reach the console."""
-    records: list[logging.LogRecord] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(record)
-
-    logger = logging.getLogger("weasyprint")
-    handler = Collect(logging.WARNING)
-    saved = logger.level, logger.propagate
-    logger.addHandler(handler)
-    logger.setLevel(logging.WARNING)
-    logger.propagate = False
-    try:
-        yield records
-    finally:
-        logger.removeHandler(handler)
-        logger.level, logger.propagate = saved
+def _completed(
+    relaid: tuple[DocumentLayout, int, int], earlier: DocumentLayout | None
+) -> DocumentLayout:
+    """The chapter :func:`lay_out_chapter` laid out, with the pages kept from ``earlier``."""
+    layout, kept_before, kept_after = relaid
+    if earlier is None:
+        return layout
+    after = earlier.pages[len(earlier.pages) - kept_after :] if kept_after else ()
+    return replace(layout, pages=(*earlier.pages[:kept_before], *layout.pages, *after))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -372,14 +312,29 @@ def _file_digest(path: Path) -> bytes:
     return _FILE_DIGESTS[key]
 
 
+def lineage_key(job: Job, options: str, chapter: int) -> str:
+    """A name for the ``chapter``-th chapter of documents that share everything but the
+    chapter's own text: its page's head (the stylesheet), the files it loads, ``options``
+    and the programs' versions. The last layout of that chapter is kept under this name, to
+    be resumed after an edit."""
+    digest = hashlib.sha256()
+    head = job.html[: job.html.find(_CHAPTER_START)]
+    for part in (str(_CACHE_FORMAT), __version__, version("weasyprint"), options, head):
+        digest.update(part.encode("utf-8") + b"\0")
+    digest.update(str(chapter).encode() + b"\0" + job.base_url.encode("utf-8"))
+    for url in sorted(set(re.findall(r'(file:[^"\')\s]+)', job.html))):
+        digest.update(_file_digest(Path(unquote(urlsplit(url).path))) + b"\0")
+    return digest.hexdigest()
+
+
 def _cache_read(directory: Path | None, key: str) -> DocumentLayout | None:
     if directory is None:
         return None
     try:
-        pdf = (directory / f"{key}.pdf").read_bytes()
-        layout = DocumentLayout.from_cache(pdf, (directory / f"{key}.json").read_text("utf-8"))
+        pdfs = (directory / f"{key}.pages").read_bytes()
+        layout = DocumentLayout.from_cache(pdfs, (directory / f"{key}.json").read_text("utf-8"))
         now = time.time()
-        for suffix in (".pdf", ".json"):
+        for suffix in (".pages", ".json"):
             os.utime(directory / f"{key}{suffix}", (now, now))
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -388,17 +343,34 @@ def _cache_read(directory: Path | None, key: str) -> DocumentLayout | None:
 
 def _cache_write(directory: Path | None, key: str, layout: DocumentLayout) -> None:
     """Store ``layout``; a cache that cannot be written only makes the next build slower."""
+    pdfs, metadata = layout.to_cache()
+    # The pages first: an entry counts only when its metadata is there too.
+    _cache_store(directory, ((f"{key}.pages", pdfs), (f"{key}.json", metadata.encode())))
+
+
+def _cache_store(directory: Path | None, files: Sequence[tuple[str, bytes]]) -> None:
+    """Write each of ``files`` (name, bytes) whole, or not at all."""
     if directory is None:
         return
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        # The PDF first: an entry counts only when its metadata is there too.
-        for suffix, data in ((".pdf", layout.pdf), (".json", layout.metadata().encode())):
-            temporary = directory / f".{key}{suffix}.{os.getpid()}"
+        for name, data in files:
+            temporary = directory / f".{name}.{os.getpid()}"
             temporary.write_bytes(data)
-            os.replace(temporary, directory / f"{key}{suffix}")
+            os.replace(temporary, directory / name)
     except OSError:
         pass
+
+
+def _earlier_layout(directory: Path | None, lineage: str) -> DocumentLayout | None:
+    """The last layout of the chapter ``lineage`` names, if it is still in the cache."""
+    if directory is None:
+        return None
+    try:
+        key = (directory / f"{lineage}.last").read_text("ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return _cache_read(directory, key) if re.fullmatch(r"[0-9a-f]{64}", key) else None
 
 
 def _cache_prune(directory: Path | None) -> None:
@@ -447,11 +419,11 @@ class Workers:
             # thread exists; each one imports WeasyPrint on its own, in parallel.
             self._pool.submit(_warm_up)
 
-    def submit(self, job: Job) -> concurrent.futures.Future[DocumentLayout]:
-        """``job`` laid out by a worker."""
+    def submit(self, function: Callable[..., Any], *args: Any) -> concurrent.futures.Future:
+        """``function(*args)`` run by a worker."""
         self.start()
         assert self._pool is not None
-        return self._pool.submit(lay_out_reusing_lines, job)
+        return self._pool.submit(function, *args)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -472,19 +444,33 @@ def cores() -> int:
 
 
 def lay_out_all(
-    jobs: Sequence[Job], cache_dir: Path | None, workers: Workers
+    jobs: Sequence[Job], cache_dir: Path | None, workers: Workers, chapters: bool = False
 ) -> list[DocumentLayout]:
-    """Every job laid out, from the cache where it can be, the rest on the ``workers``."""
+    """Every job laid out, from the cache where it can be, the rest on the ``workers``; for
+    ``chapters``, each from the last layout of the same chapter where the cache has one."""
     keys = [cache_key(job, _OPTIONS) for job in jobs]
     layouts: list[DocumentLayout | None] = [_cache_read(cache_dir, key) for key in keys]
     todo = [index for index, layout in enumerate(layouts) if layout is None]
     # The longest first, so that no worker is left with a long chapter at the end.
     todo.sort(key=lambda index: -len(jobs[index].html))
-    futures = {index: workers.submit(jobs[index]) for index in todo}
+    lineages = [lineage_key(job, _OPTIONS, n) if chapters else "" for n, job in enumerate(jobs)]
+    earlier = {i: _earlier_layout(cache_dir, lineages[i]) if chapters else None for i in todo}
+    futures = {
+        index: workers.submit(
+            lay_out_chapter, jobs[index], getattr(earlier[index], "pagination", None)
+        )
+        if chapters
+        else workers.submit(lay_out, jobs[index])
+        for index in todo
+    }
     for index, future in futures.items():
-        layouts[index] = future.result()
+        result = future.result()
+        layouts[index] = _completed(result, earlier[index]) if chapters else result
     for index in todo:
         _cache_write(cache_dir, keys[index], layouts[index])  # type: ignore[arg-type]
+    if chapters:
+        for lineage, key in zip(lineages, keys, strict=True):
+            _cache_store(cache_dir, ((f"{lineage}.last", key.encode()),))
     return [layout for layout in layouts if layout is not None]
 
 
@@ -505,15 +491,26 @@ def print_by_chapters(
 ) -> tuple[bytes, list[DocumentLayout]]:
     """The PDF of ``cut``, printed on pages of ``layout`` (``job(html)`` says how to lay a
     document out) by ``workers``, and every layout made for it (for their logs)."""
+    anchors = {html.unescape(name) for name in _ID.findall(cut.head + cut.front)}
+    anchors.update(html.unescape(name) for chapter in cut.chapters for name in _ID.findall(chapter))
+
+    def job_linking(document: str) -> Job:
+        """The job for ``document``, with the anchors its links point to."""
+        links = {html.unescape(name) for name in _INTERNAL_LINK.findall(document)}
+        return replace(job(document), anchors=tuple(sorted(links & anchors)))
+
     chapters = lay_out_all(
-        [job(document) for document in cut.chapter_documents()], cache_dir, workers
+        [job_linking(document) for document in cut.chapter_documents()],
+        cache_dir,
+        workers,
+        chapters=True,
     )
     front_pages = _front_page_guess(cut, layout)
     while True:
         # The front and the frame need only the page counts: they are laid out together.
         front, frame = lay_out_all(
             [
-                job(_front_html(cut, chapters, front_pages)),
+                job_linking(_front_html(cut, chapters, front_pages)),
                 job(_frame_html(cut, front_pages, chapters)),
             ],
             cache_dir,
@@ -524,28 +521,12 @@ def print_by_chapters(
         # The numbers were counted from the wrong first body page: count again.
         front_pages = len(front.pages)
     _cache_prune(cache_dir)
-    # The front holds a copy of every chapter anchor, for WeasyPrint to write the contents'
-    # links; the destinations are where the chapters have them.
-    anchors = _anchors(chapters)
-    front = replace(
-        front,
-        pages=tuple(
-            tuple(mark for mark in marks if mark.name not in anchors) for marks in front.pages
-        ),
-    )
-    pdf = join(frame.pdf, [front, *chapters])
+    pdf = join(frame, [front, *chapters])
     return pdf, [frame, front, *chapters]
 
 
-def _anchors(chapters: Sequence[DocumentLayout]) -> dict[str, None]:
-    """The chapters' anchors, in order."""
-    return {
-        mark.name: None
-        for layout in chapters
-        for marks in layout.pages
-        for mark in marks
-        if mark.level == 0
-    }
+_ID = re.compile(r'\sid="([^"]+)"')
+_INTERNAL_LINK = re.compile(r'\shref="#([^"]+)"')
 
 
 _TOC_LINK = re.compile(r'<a href="#([^"]+)">')
@@ -568,9 +549,9 @@ def _front_html(cut: Cut, chapters: Sequence[DocumentLayout], front_pages: int) 
     page_of: dict[str, int] = {}
     number = front_pages
     for layout in chapters:
-        for marks in layout.pages:
+        for page in layout.pages:
             number += 1
-            for mark in marks:
+            for mark in page.marks:
                 if mark.level == 0:
                     page_of.setdefault(mark.name, number)
 
@@ -579,14 +560,7 @@ def _front_html(cut: Cut, chapters: Sequence[DocumentLayout], front_pages: int) 
         return link.group(0) if page is None else f'{link.group(0)[:-1]} data-page="{page}">'
 
     front = _TOC_LINK.sub(numbered, cut.front)
-    # WeasyPrint writes a link only when its document has the anchor.
-    targets = "".join(f'<div id="{html.escape(name)}"></div>' for name in _anchors(chapters))
-    return (
-        _with_style(cut.bare_head, _NO_MARGIN_BOXES + _FRAME_STYLE)
-        + f'<div class="aipexport-targets">{targets}</div>\n'
-        + front
-        + TAIL
-    )
+    return _with_style(cut.bare_head, _NO_MARGIN_BOXES + _FRAME_STYLE) + front + TAIL
 
 
 def _frame_html(cut: Cut, front_pages: int, chapters: Sequence[DocumentLayout]) -> str:
@@ -625,9 +599,9 @@ def _css_string(text: str) -> str:
 # Joining the chapters' pages into the frame
 
 
-def join(frame: bytes, layouts: Sequence[DocumentLayout]) -> bytes:
-    """The frame with each page of ``layouts`` (the front, then the chapters) drawn on its
-    empty page; returns the PDF."""
+def join(frame: DocumentLayout, layouts: Sequence[DocumentLayout]) -> bytes:
+    """The ``frame``'s pages (and its document information) with each page of ``layouts``
+    (the front, then the chapters) drawn on its empty page; returns the PDF."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import (
         ArrayObject,
@@ -636,7 +610,10 @@ def join(frame: bytes, layouts: Sequence[DocumentLayout]) -> bytes:
         NameObject,
     )
 
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(frame)))
+    first, *rest = frame.pages
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(first.pdf)))
+    for page in rest:
+        writer.add_page(PdfReader(io.BytesIO(page.pdf)).pages[0])
     if len(writer.pages) != sum(len(layout.pages) for layout in layouts):
         raise AssertionError("the frame has a page for each page of the documents")
     opening, closing = DecodedStreamObject(), DecodedStreamObject()
@@ -645,8 +622,8 @@ def join(frame: bytes, layouts: Sequence[DocumentLayout]) -> bytes:
     opening_ref, closing_ref = writer._add_object(opening), writer._add_object(closing)
     targets = iter(writer.pages)
     for layout in layouts:
-        reader = PdfReader(io.BytesIO(layout.pdf))
-        for source in reader.pages:
+        for page in layout.pages:
+            source = PdfReader(io.BytesIO(page.pdf)).pages[0]
             target = next(targets)
             # What the frame drew on this page becomes a form drawn over the chapter's page.
             furniture = target["/Contents"].get_object()
@@ -701,7 +678,7 @@ def _add_destinations_and_outline(writer: PdfWriter, layouts: Sequence[DocumentL
     skipped: list[int] = []
     previous = 0
     pages = iter(writer.pages)
-    for marks in (page for layout in layouts for page in layout.pages):
+    for marks in (page.marks for layout in layouts for page in layout.pages):
         page = next(pages)
         height = float(page.mediabox.height)
         for mark in marks:
@@ -773,22 +750,3 @@ def _add_outline_items(
         parent[NameObject("/First")] = references[0]
         parent[NameObject("/Last")] = references[-1]
     return count
-
-
-_SUBSET_NAME = re.compile(rb"^/[A-Z]{6}\+")
-
-
-def _rename_fonts(html_text: str, document: object, pdf: pydyf.PDF) -> None:
-    """Give each font subset of a document a tag of its own, made from the document and the
-    font's name: the documents' subsets of a font hold other glyphs, and viewers cache fonts
-    by name. (A WeasyPrint ``finisher``: it sees the PDF's objects before they are written.)"""
-    seed = hashlib.sha256(html_text.encode("utf-8")).digest()
-    for entry in pdf.objects:
-        if not isinstance(entry, dict):
-            continue
-        for key in ("BaseFont", "FontName"):
-            name = entry.get(key)
-            if isinstance(name, bytes) and _SUBSET_NAME.match(name):
-                digest = hashlib.md5(seed + name, usedforsecurity=False).digest()
-                tag = "".join(chr(65 + byte % 26) for byte in digest[:6]).encode()
-                entry[key] = b"/" + tag + name[7:]

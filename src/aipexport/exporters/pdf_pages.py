@@ -1,0 +1,564 @@
+"""WeasyPrint, page by page: a document laid out one page after another, each page written as
+a PDF of its own, and an edited document laid out again only from the first page its edit
+can change.
+
+WeasyPrint lays a document out page by page: each page starts from a *state* (where in the
+box tree the page begins, the page counters, the side), and a page's layout depends only on
+that state and on the content from there on, as far as the page reaches (plus a look at what
+follows, to keep a heading with its lines). :func:`print_paged` keeps each page's starting
+state (:class:`Pagination`). Given the pagination of an earlier version of the document, it
+compares the two documents' *units* (the children of the blocks below the chapter, such as a
+section's lead or a list: see :func:`_units`) and
+
+* keeps the earlier pages that end, with a unit to spare, before the first unit that
+  differs, and starts laying out from the state the earlier layout had there;
+* stops as soon as a page ends in the same state as an earlier page did, past the last unit
+  that differs (the units being otherwise the same, in the same places): the earlier pages
+  from there on are kept too.
+
+Each page is written as a PDF of its own, so a page is the same bytes however it was laid
+out, and its font subsets hold its own glyphs (and are named after them, since viewers cache
+fonts by name).
+
+This is the only module that uses WeasyPrint's internals, and it is written against
+WeasyPrint 70. With another version (see :func:`knows_weasyprint`), documents are laid out
+with the public :meth:`weasyprint.HTML.render`, in full, and lines are broken as WeasyPrint
+breaks them. WeasyPrint is imported only by the functions that lay out (in the layout
+processes), so the data classes here cost the command's own process nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import functools
+import hashlib
+import inspect
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pydyf
+    from weasyprint.document import Document
+    from weasyprint.urls import URLFetcher
+
+#: WeasyPrint's options for every document (``presentational_hints``: honour width and height
+#: written on an ``<img>`` in the notes, as a browser does).
+OPTIONS = {"presentational_hints": True}
+
+#: A WeasyPrint log record: message template, message, arguments.
+Record = tuple[str, str, tuple[str, ...]]
+
+#: The parameters of WeasyPrint's ``split_first_line``, which :func:`_lines_reused` answers.
+_SPLIT_FIRST_LINE = [
+    *("text", "style", "context", "max_width", "justification_spacing"),
+    *("is_line_start", "minimum"),
+]
+
+
+@functools.cache
+def knows_weasyprint() -> bool:
+    """Whether the installed WeasyPrint is the one whose internals this module knows."""
+    import weasyprint
+    from weasyprint.layout import inline
+
+    return weasyprint.__version__.split(".")[0] == "70" and (
+        list(inspect.signature(inline.split_first_line).parameters) == _SPLIT_FIRST_LINE
+    )
+
+
+#: Units on either side of an edit whose pages are laid out again, beyond those it touches:
+#: a page's layout looks at what follows its last line (a heading kept with its first line).
+_UNITS_AROUND_AN_EDIT = 2
+
+
+@dataclass(frozen=True)
+class Mark:
+    """An anchor (``level`` 0) or bookmark on a page, at ``x``, ``y`` CSS px from the top left
+    of the page."""
+
+    name: str
+    x: float
+    y: float
+    level: int = 0
+    label: str = ""
+    open: bool = True
+
+
+@dataclass(frozen=True)
+class PrintedPage:
+    """One page: a PDF of that page alone, its marks, and what WeasyPrint logged drawing it."""
+
+    pdf: bytes
+    marks: tuple[Mark, ...]
+    records: tuple[Record, ...]
+
+
+@dataclass(frozen=True)
+class Pagination:
+    """Where the pages of a document start: the layout state at the start of each page and
+    after the last one (as JSON values), and the document's units (each a path in the box
+    tree and a fingerprint of its content)."""
+
+    starts: tuple[Any, ...]
+    units: tuple[tuple[tuple[int, ...], str], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"starts": list(self.starts), "units": [[list(p), f] for p, f in self.units]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Pagination:
+        """The pagination :meth:`to_json` gave; raises ``ValueError`` on anything else."""
+        try:
+            starts = tuple(data["starts"])
+            units = tuple((tuple(int(i) for i in path), str(f)) for path, f in data["units"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"not a pagination: {error}") from None
+        for start in starts:
+            _decoded(start)  # raises ValueError
+        return cls(starts, units)
+
+
+@dataclass(frozen=True)
+class Paged:
+    """A document laid out page by page.
+
+    ``pages`` are the pages laid out now; the document's pages are the first ``kept_before``
+    pages of the earlier layout, then ``pages``, then its last ``kept_after`` pages.
+    ``records`` are what WeasyPrint logged outside drawing a page; ``pagination`` is the whole
+    document's (``None`` when this WeasyPrint cannot resume one).
+    """
+
+    pages: tuple[PrintedPage, ...]
+    kept_before: int
+    kept_after: int
+    records: tuple[Record, ...]
+    pagination: Pagination | None
+
+
+def print_document(
+    html_text: str, base_url: str, fetcher: URLFetcher, anchors: Sequence[str]
+) -> tuple[tuple[PrintedPage, ...], tuple[Record, ...]]:
+    """``html_text`` laid out with WeasyPrint's public API, each page written on its own; and
+    what WeasyPrint logged laying it out. ``anchors`` are the names links may point to on
+    other pages (see :func:`_written`)."""
+    from weasyprint import HTML
+
+    with _lines_reused(), collected_log() as records:
+        document = HTML(string=html_text, base_url=base_url, url_fetcher=fetcher).render(**OPTIONS)
+    return _written(document, anchors), _as_records(records)
+
+
+def print_paged(
+    html_text: str,
+    base_url: str,
+    fetcher: URLFetcher,
+    anchors: Sequence[str],
+    earlier: Pagination | None,
+) -> Paged:
+    """``html_text`` laid out and written page by page, from the first page that differs from
+    the ``earlier`` layout's (when there is one) up to the first page after the edit that
+    starts as an earlier page did. The pages are those :func:`print_document` gives."""
+    if not knows_weasyprint():
+        pages, records = print_document(html_text, base_url, fetcher, anchors)
+        return Paged(pages, 0, 0, records, None)
+    from weasyprint import DEFAULT_OPTIONS, HTML
+    from weasyprint.css.counters import CounterStyle
+    from weasyprint.document import Document, DocumentMetadata, Page
+    from weasyprint.formatting_structure.build import build_formatting_structure
+    from weasyprint.html import get_html_metadata
+    from weasyprint.layout import initialize_page_maker
+    from weasyprint.text.fonts import FontConfiguration
+
+    with _lines_reused(), collected_log() as records:
+        html = HTML(string=html_text, base_url=base_url, url_fetcher=fetcher)
+        options = {**DEFAULT_OPTIONS, **OPTIONS}
+        font_config, counter_style = FontConfiguration(), CounterStyle()
+        context = Document._build_layout_context(html, font_config, counter_style, {}, options)
+        root = build_formatting_structure(
+            html.etree_element,
+            context.style_for,
+            context.get_image_from_uri,
+            html.base_url,
+            context.target_collector,
+            counter_style,
+            context.footnotes,
+        )
+        units = _units(root)
+        initialize_page_maker(context, root)
+        plan = _Plan.of(earlier, units) if earlier else _Plan(0, None, len(units))
+        if plan.kept_before:
+            assert earlier is not None
+            context.page_maker[:] = [_entry(s) for s in earlier.starts[: plan.kept_before + 1]]
+        page_boxes, kept_after = _lay_out_pages(context, root, html, plan, earlier, units)
+        document = Document(
+            [Page(box) for box in page_boxes],
+            DocumentMetadata(**get_html_metadata(html)),
+            html.url_fetcher,
+            font_config,
+            {},
+            options["output_intent"],
+        )
+        starts = tuple(_encoded(entry[:4]) for entry in context.page_maker)
+    if kept_after:
+        assert earlier is not None
+        starts = starts[:-1] + earlier.starts[len(earlier.starts) - kept_after - 1 :]
+    return Paged(
+        _written(document, anchors),
+        plan.kept_before,
+        kept_after,
+        _as_records(records),
+        Pagination(starts, units),
+    )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How much of an earlier layout an edited document keeps: its first ``kept_before``
+    pages, and, when ``changed_up_to`` is not ``None``, the pages that start past the unit
+    of that index in the same state as before."""
+
+    kept_before: int
+    changed_up_to: int | None
+    unit_count: int
+
+    @classmethod
+    def of(cls, earlier: Pagination, units: Sequence[tuple[tuple[int, ...], str]]) -> _Plan:
+        before = list(earlier.units)
+        first = next(
+            (i for i, (old, new) in enumerate(zip(before, units, strict=False)) if old != new),
+            min(len(before), len(units)),
+        )
+        kept = 0
+        # Page k ends where page k + 1 starts; the last page is always laid out again.
+        for start in earlier.starts[1:-1]:
+            if _unit_index(_decoded(start)[0], before) + _UNITS_AROUND_AN_EDIT >= first:
+                break
+            kept += 1
+        same_places = [path for path, _ in before] == [path for path, _ in units]
+        if not same_places:
+            return cls(kept, None, len(units))
+        changed = (i for i, (old, new) in enumerate(zip(before, units, strict=True)) if old != new)
+        last = max(changed, default=-1)
+        return cls(kept, last, len(units))
+
+
+def _lay_out_pages(
+    context: Any,
+    root: Any,
+    html: Any,
+    plan: _Plan,
+    earlier: Pagination | None,
+    units: Sequence[tuple[tuple[int, ...], str]],
+) -> tuple[list[Any], int]:
+    """The page boxes from page ``plan.kept_before`` on, as WeasyPrint's ``layout_document``
+    makes them (for a document whose content uses no page-based counter: one pass), and how
+    many of the ``earlier`` pages are kept after them."""
+    from weasyprint.layout import layout_fixed_boxes
+    from weasyprint.layout.background import layout_backgrounds
+    from weasyprint.layout.page import make_margin_boxes, remake_page
+
+    pages: list[Any] = []
+    kept_after = 0
+    index = plan.kept_before
+    context.rendered_notes = []
+    while True:
+        remake_state = context.page_maker[index][-1]
+        remake_state.update(
+            content_changed=False, pages_wanted=False, anchors=[], content_lookups=[]
+        )
+        page, resume_at = remake_page(index, context, root, html)
+        pages.append(page)
+        index += 1
+        if resume_at is None:
+            break
+        if (
+            earlier is not None
+            and plan.changed_up_to is not None
+            and index < len(earlier.starts) - 1
+            and _unit_index(resume_at, units) > plan.changed_up_to + _UNITS_AROUND_AN_EDIT - 1
+            and _encoded(context.page_maker[index][:4]) == earlier.starts[index]
+        ):
+            kept_after = len(earlier.starts) - 1 - index
+            del context.page_maker[index + 1 :]
+            break
+    _bookmark_each_box_once(pages)
+    for number, page in enumerate(pages, start=plan.kept_before + 1):
+        root_box, footnote_area, note_area = page.children
+        root_box.children = (
+            *layout_fixed_boxes(context, pages[: number - plan.kept_before - 1], page),
+            *root_box.children,
+            *layout_fixed_boxes(context, pages[number - plan.kept_before :], page),
+        )
+        context.current_page = number
+        state = context.page_maker[number][3]
+        children = [root_box]
+        children += [area for area in (footnote_area, note_area) if area.children]
+        children += make_margin_boxes(context, page, state)
+        page.children = tuple(children)
+        layout_backgrounds(page, context.get_image_from_uri)
+    return pages, kept_after
+
+
+def _bookmark_each_box_once(pages: Sequence[Any]) -> None:
+    """Keep a box's bookmark on the first page it is on, as WeasyPrint does."""
+    seen: dict[str, set[int]] = {"": set(), "::before": set(), "::after": set()}
+    for page in pages:
+        for box in page.descendants():
+            if not box.bookmark_label:
+                continue
+            kind = next((k for k in ("::before", "::after") if box.element_tag.endswith(k)), "")
+            if id(box.element) in seen[kind]:
+                box.bookmark_label = ""
+            else:
+                seen[kind].add(id(box.element))
+
+
+def _units(root: Any) -> tuple[tuple[tuple[int, ...], str], ...]:
+    """The document's units: the children of each block of the chapter (its heading and its
+    runs of columns or wide tables) with, first for each block, the block itself; each as its
+    path from ``root`` and a fingerprint of all that shapes its layout."""
+    path, chapter = _chapter_box(root)
+    if chapter is None:
+        return ()
+    units = []
+    for index, block in enumerate(chapter.children):
+        units.append(((*path, index, -1), _fingerprint(block, deep=False)))
+        for number, unit in enumerate(getattr(block, "children", ())):
+            units.append(((*path, index, number), _fingerprint(unit, deep=True)))
+    return tuple(units)
+
+
+def _chapter_box(root: Any) -> tuple[tuple[int, ...], Any]:
+    """The path to the box of the ``<section class="chapter">`` and the box (``None`` if the
+    document has none)."""
+    pending: list[tuple[tuple[int, ...], Any]] = [((), root)]
+    while pending:
+        path, box = pending.pop(0)
+        element = getattr(box, "element", None)
+        if (
+            element is not None
+            and box.element_tag == "section"
+            and "chapter" in element.get("class", "").split()
+        ):
+            return path, box
+        pending.extend(((*path, i), child) for i, child in enumerate(getattr(box, "children", ())))
+    return (), None
+
+
+def _fingerprint(box: Any, *, deep: bool) -> str:
+    """A hash of a box's kind, element, attributes and text (and its descendants')."""
+    digest = hashlib.sha256()
+    for each in box.descendants() if deep else (box,):
+        element = each.element
+        attributes = sorted(element.attrib.items()) if element is not None else []
+        digest.update(
+            repr(
+                (type(each).__name__, each.element_tag, attributes, getattr(each, "text", None))
+            ).encode("utf-8")
+        )
+    return digest.hexdigest()
+
+
+def _unit_index(resume_at: Any, units: Sequence[tuple[tuple[int, ...], str]]) -> int:
+    """The index of the unit where a page that starts at ``resume_at`` starts."""
+    if not units:
+        return 0
+    depth = len(units[0][0])
+    path: list[int] = []
+    while isinstance(resume_at, dict) and len(resume_at) == 1 and len(path) < depth:
+        ((key, resume_at),) = resume_at.items()
+        path.append(key)
+    # A page that starts at the beginning of a block starts at the block itself (unit -1).
+    target = (*path, *[-1] * (depth - len(path)))
+    index = 0
+    for number, (unit_path, _) in enumerate(units):
+        if unit_path > target:
+            break
+        index = number
+    return index
+
+
+def _written(document: Document, anchors: Sequence[str]) -> tuple[PrintedPage, ...]:
+    """Each page of ``document`` as a PDF of its own. The page's links to the ``anchors`` of
+    other pages are kept, as links to named destinations, which the joined PDF defines
+    (WeasyPrint would drop a link to an anchor its document does not have)."""
+    printed = []
+    for page in document.pages:
+        marks = [Mark(name, x, y) for name, (x, y, *_) in page.anchors.items()]
+        marks += [
+            Mark("", x, y, level, label, state == "open")
+            for level, label, (x, y), state in page.bookmarks
+        ]
+        own, bookmarks = page.anchors, page.bookmarks
+        # The page's own PDF needs only the anchors its links point to (the joined PDF gets
+        # its destinations and outline from the marks): fewer objects to write and read.
+        linked = {target for kind, target, _, _ in page.links if kind == "internal"}
+        page.anchors = {
+            name: own.get(name, (0, 0, 0, 0)) for name in sorted(linked.intersection(anchors))
+        }
+        page.bookmarks = []
+        try:
+            with collected_log() as records:
+                pdf = document.copy([page]).write_pdf(finisher=_name_font_subsets)
+        finally:
+            page.anchors, page.bookmarks = own, bookmarks
+        printed.append(PrintedPage(pdf, tuple(marks), _as_records(records)))
+    return tuple(printed)
+
+
+def print_whole(html_text: str, base_url: str, fetcher: URLFetcher) -> tuple[bytes, list[Record]]:
+    """``html_text`` printed in a single pass with WeasyPrint's public API, as any user of it
+    would: the PDF, and what WeasyPrint logged."""
+    from weasyprint import HTML
+
+    with collected_log() as records:
+        document = HTML(string=html_text, base_url=base_url, url_fetcher=fetcher).render(**OPTIONS)
+        pdf = document.write_pdf()
+    return pdf, list(_as_records(records))
+
+
+def _name_font_subsets(document: Any, pdf: pydyf.PDF) -> None:
+    """Name each font subset after its font and the glyphs it holds (a WeasyPrint
+    ``finisher``: it sees the PDF's objects before they are written). WeasyPrint names a
+    subset after its font alone, and subsets of one font from several documents hold other
+    glyphs: viewers, which cache fonts by name, would draw one page with another's glyphs."""
+    glyphs: dict[bytes, dict[int, str]] = {}
+    for font in document.fonts.values():
+        # Fonts of one name share one subset, of all their glyphs (as WeasyPrint makes it).
+        glyphs.setdefault(font.name, {}).update(font.to_unicode)
+    names = {}
+    for name, used in glyphs.items():
+        digest = hashlib.md5(
+            name + repr(sorted(used.items())).encode("utf-8"), usedforsecurity=False
+        ).digest()
+        tag = "".join(chr(65 + byte % 26) for byte in digest[:6]).encode()
+        names[name] = b"/" + tag + name[7:]
+    for entry in pdf.objects:
+        if isinstance(entry, dict):
+            for key in ("BaseFont", "FontName"):
+                if entry.get(key) in names:
+                    entry[key] = names[entry[key]]
+
+
+@contextlib.contextmanager
+def _lines_reused() -> Iterator[None]:
+    """While a document is laid out, answer each request to break a text's first line that
+    was answered before with the same answer.
+
+    WeasyPrint balances columns by laying a page's content out again and again at the same
+    widths: the notes' lines are broken about eight times each, a sixth of the layout time.
+    WeasyPrint's ``split_first_line`` depends only on its arguments (the text, its computed
+    style and the document's layout context, compared by identity, and the widths), so its
+    answer can be given again. The text layout in the answer is then shared by the boxes
+    made from it; WeasyPrint changes one afterwards only to draw a ``text-overflow``
+    ellipsis, which the shipped stylesheet never asks for (and the notes carry no styles).
+    """
+    if not knows_weasyprint():
+        yield
+        return
+    from weasyprint.layout import inline
+
+    original = inline.split_first_line
+    answers: dict[tuple[object, ...], tuple[object, object, object]] = {}
+
+    def split_first_line(
+        text: str,
+        style: object,
+        context: object,
+        max_width: float | None,
+        justification_spacing: float,
+        is_line_start: bool = True,
+        minimum: bool = False,
+    ) -> object:
+        key = (text, id(style), id(context), max_width, justification_spacing)
+        key += (is_line_start, minimum)
+        if key not in answers:
+            answer = original(
+                text, style, context, max_width, justification_spacing, is_line_start, minimum
+            )
+            # Holding style and context keeps their identities from being reused.
+            answers[key] = (style, context, answer)
+        return answers[key][2]
+
+    inline.split_first_line = split_first_line
+    try:
+        yield
+    finally:
+        inline.split_first_line = original
+
+
+@contextlib.contextmanager
+def collected_log() -> Iterator[list[logging.LogRecord]]:
+    """Collect WeasyPrint's warnings and errors instead of letting them reach the console."""
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("weasyprint")
+    handler = Collect(logging.WARNING)
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+        logger.level, logger.propagate = saved
+
+
+def _as_records(records: Sequence[logging.LogRecord]) -> tuple[Record, ...]:
+    return tuple(
+        (str(r.msg), r.getMessage(), tuple(str(a) for a in r.args or ()))  # type: ignore[union-attr]
+        for r in records
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Layout states as JSON values: WeasyPrint's are made of dicts (with int or str keys), lists,
+# tuples, sets, strings, numbers, booleans and None.
+
+
+def _encoded(value: Any) -> Any:
+    """``value`` as a JSON value that :func:`_decoded` turns back into it."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, dict):
+        return {"d": [[_encoded(k), _encoded(v)] for k, v in value.items()]}
+    if isinstance(value, list | tuple):
+        return {"l" if isinstance(value, list) else "t": [_encoded(v) for v in value]}
+    if isinstance(value, set | frozenset):
+        return {"s": sorted((_encoded(v) for v in value), key=repr)}
+    raise TypeError(f"a layout state holds a {type(value).__name__}")
+
+
+def _decoded(value: Any) -> Any:
+    """The value :func:`_encoded` made ``value`` of; raises ``ValueError`` on anything else."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        ((kind, items),) = value.items()
+        if isinstance(items, list):
+            if kind == "d" and all(isinstance(i, list) and len(i) == 2 for i in items):
+                return {_decoded(k): _decoded(v) for k, v in items}
+            if kind in ("l", "t", "s"):
+                decoded = [_decoded(v) for v in items]
+                return {"l": list, "t": tuple, "s": set}[kind](decoded)
+    raise ValueError("not a layout state")
+
+
+def _entry(start: Any) -> tuple[Any, ...]:
+    """A page maker entry of WeasyPrint's from a start state (and a fresh remake state)."""
+    resume_at, next_page, right_page, page_state = _decoded(start)
+    remake_state = {
+        "content_changed": False,
+        "pages_wanted": False,
+        "anchors": [],
+        "content_lookups": [],
+    }
+    return (resume_at, next_page, right_page, copy.deepcopy(page_state), remake_state)

@@ -1,0 +1,164 @@
+"""An edited chapter laid out again from the earlier layout (``aipexport.exporters.pdf_pages``):
+only the pages the edit can change are laid out, and every page is the one a layout from
+scratch gives, byte for byte."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import pypdf
+import pytest
+
+from aipexport.config import find_project_file, load_config
+from aipexport.exporters.html import render_page
+from aipexport.exporters.pdf_chapters import chapters_of
+from aipexport.exporters.pdf_fetch import ConfinedFetcher
+from aipexport.exporters.pdf_pages import Paged, Pagination, knows_weasyprint, print_paged
+from aipexport.pipeline import load_notes
+from aipexport.templates import search_path
+from tests.pdf.pdfutil import sample_notes
+
+
+def _first_chapter(directory: Path, edit: Callable[[str], str] = lambda text: text) -> str:
+    """The document of the first chapter of A5 sample notes (several pages), after ``edit``."""
+    (directory / "pyproject.toml").write_text('[tool.aipexport]\npaper = "a5"\n')
+    path = sample_notes(directory, sections=_SECTIONS)
+    edited = edit(path.read_text(encoding="utf-8"))
+    path.write_text(edited, encoding="utf-8")
+    notes = load_notes([path], load_config(find_project_file(path)))
+    page = render_page(notes, lambda p: p.as_uri())
+    cut = chapters_of(page.html, None, len(notes.deck.chapters))
+    assert cut is not None
+    return cut.chapter_documents()[0]
+
+
+#: Sections in each chapter of the sample notes (five A5 pages), and one on the third page.
+_SECTIONS = 50
+_MIDDLE = 25
+
+
+def _print(document: str, earlier: Pagination | None = None) -> Paged:
+    directories = search_path(None)
+    base_url = directories[0].resolve().as_uri() + "/"
+    fetcher = ConfinedFetcher(files=(), directories=directories)
+    return print_paged(document, base_url, fetcher, (), earlier)
+
+
+@pytest.fixture(scope="module")
+def original(tmp_path_factory: pytest.TempPathFactory) -> Paged:
+    paged = _print(_first_chapter(tmp_path_factory.mktemp("original")))
+    assert len(paged.pages) >= 4, "the chapter runs over several pages"
+    return paged
+
+
+def _relaid(original: Paged, edited_document: str) -> tuple[Paged, Paged]:
+    """The edited chapter laid out from the original layout, and from scratch."""
+    assert original.pagination is not None
+    return _print(edited_document, original.pagination), _print(edited_document)
+
+
+def _pages_of(relaid: Paged, original: Paged) -> list[bytes]:
+    kept_after = original.pages[len(original.pages) - relaid.kept_after :]
+    pages = [*original.pages[: relaid.kept_before], *relaid.pages, *kept_after]
+    return [page.pdf for page in pages]
+
+
+def _text(pdf: bytes) -> str:
+    return " ".join(pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
+
+
+def test_this_weasyprint_can_resume_a_layout() -> None:
+    # The installed WeasyPrint is the one the project depends on; with another one the
+    # chapters are laid out in full, and the tests below would prove nothing.
+    assert knows_weasyprint()
+
+
+def test_a_reworded_bullet_lays_out_only_its_page(original: Paged, tmp_path: Path) -> None:
+    document = _first_chapter(
+        tmp_path,
+        lambda text: text.replace(
+            f"Plain bullet number {_MIDDLE} with", "Plain bullet in the middle with"
+        ),
+    )
+    relaid, scratch = _relaid(original, document)
+    assert relaid.kept_before >= 1
+    assert relaid.kept_after >= 1
+    assert len(relaid.pages) < len(scratch.pages)
+    assert _pages_of(relaid, original) == [page.pdf for page in scratch.pages]
+    assert relaid.pagination == scratch.pagination
+    assert any("bullet in the middle" in _text(page.pdf) for page in relaid.pages)
+
+
+def test_an_added_bullet_matches_a_layout_from_scratch(original: Paged, tmp_path: Path) -> None:
+    document = _first_chapter(
+        tmp_path,
+        lambda text: text.replace(
+            f"- Plain bullet number {_MIDDLE} with some words in it\n",
+            f"- Plain bullet number {_MIDDLE} with some words in it\n- A new bullet, added later\n",
+        ),
+    )
+    relaid, scratch = _relaid(original, document)
+    assert relaid.kept_before >= 1
+    assert _pages_of(relaid, original) == [page.pdf for page in scratch.pages]
+    assert relaid.pagination == scratch.pagination
+
+
+def test_an_added_section_lays_out_the_rest_of_the_chapter(original: Paged, tmp_path: Path) -> None:
+    document = _first_chapter(
+        tmp_path,
+        lambda text: text.replace(
+            f"### First topic {_MIDDLE}\n",
+            f"### An inserted topic\n- with a bullet\n\n### First topic {_MIDDLE}\n",
+        ),
+    )
+    relaid, scratch = _relaid(original, document)
+    assert relaid.kept_before >= 1
+    # Every unit after the new section moved: no page after it is taken from before.
+    assert relaid.kept_after == 0
+    assert _pages_of(relaid, original) == [page.pdf for page in scratch.pages]
+    assert relaid.pagination == scratch.pagination
+
+
+def test_a_longer_line_that_moves_the_breaks_is_laid_out_to_the_end(
+    original: Paged, tmp_path: Path
+) -> None:
+    longer = "Plain bullet number 3 with " + "many more words in it, " * 12
+    document = _first_chapter(
+        tmp_path, lambda text: text.replace("Plain bullet number 3 with ", longer, 1)
+    )
+    relaid, scratch = _relaid(original, document)
+    assert _pages_of(relaid, original) == [page.pdf for page in scratch.pages]
+    assert relaid.pagination == scratch.pagination
+
+
+def test_an_edit_on_the_first_page_keeps_no_page_before_it(original: Paged, tmp_path: Path) -> None:
+    document = _first_chapter(
+        tmp_path, lambda text: text.replace("a definition that runs", "a definition which runs", 1)
+    )
+    relaid, scratch = _relaid(original, document)
+    assert relaid.kept_before == 0
+    assert _pages_of(relaid, original) == [page.pdf for page in scratch.pages]
+
+
+def test_an_edit_on_the_last_page_keeps_the_pages_before_it(
+    original: Paged, tmp_path: Path
+) -> None:
+    document = _first_chapter(
+        tmp_path,
+        lambda text: text.replace(
+            f"Plain bullet number {_SECTIONS} with", "The last plain bullet with", 1
+        ),
+    )
+    relaid, scratch = _relaid(original, document)
+    assert relaid.kept_before == len(scratch.pages) - 1
+    assert len(relaid.pages) == 1
+    assert _pages_of(relaid, original) == [page.pdf for page in scratch.pages]
+
+
+def test_a_broken_pagination_is_refused() -> None:
+    with pytest.raises(ValueError):
+        Pagination.from_json({"starts": [{"x": [1]}], "units": []})
+    with pytest.raises(ValueError):
+        Pagination.from_json({"starts": []})
