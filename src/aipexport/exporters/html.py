@@ -28,7 +28,6 @@ from itertools import groupby, islice
 from pathlib import Path
 
 import jinja2
-from fontTools import subset
 from markupsafe import Markup
 
 from aipexport import __version__, templates
@@ -306,6 +305,9 @@ def data_url(path: Path, characters: set[str] | None = None) -> str:
 
 def _font_subset(path: Path, characters: set[str]) -> bytes:
     """The font at ``path`` with only the glyphs for ``characters`` (kerning and all kept)."""
+    # Imported here: only the standalone page embeds fonts (the PDF's printer subsets its own).
+    from fontTools import subset
+
     options = subset.Options()
     options.layout_features = ["*"]
     options.name_IDs = ["*"]

@@ -444,10 +444,16 @@ def cores() -> int:
 
 
 def lay_out_all(
-    jobs: Sequence[Job], cache_dir: Path | None, workers: Workers, chapters: bool = False
+    jobs: Sequence[Job],
+    cache_dir: Path | None,
+    workers: Workers,
+    chapters: bool = False,
+    ready: Callable[[int, DocumentLayout], None] | None = None,
 ) -> list[DocumentLayout]:
     """Every job laid out, from the cache where it can be, the rest on the ``workers``; for
-    ``chapters``, each from the last layout of the same chapter where the cache has one."""
+    ``chapters``, each from the last layout of the same chapter where the cache has one.
+    ``ready(index, layout)`` is called for each as soon as it is there, while the others are
+    still being laid out."""
     keys = [cache_key(job, _OPTIONS) for job in jobs]
     layouts: list[DocumentLayout | None] = [_cache_read(cache_dir, key) for key in keys]
     todo = [index for index, layout in enumerate(layouts) if layout is None]
@@ -463,9 +469,16 @@ def lay_out_all(
         else workers.submit(lay_out, jobs[index])
         for index in todo
     }
-    for index, future in futures.items():
+    for index, layout in enumerate(layouts):
+        if ready is not None and layout is not None:
+            ready(index, layout)
+    by_future = {future: index for index, future in futures.items()}
+    for future in concurrent.futures.as_completed(by_future):
+        index = by_future[future]
         result = future.result()
         layouts[index] = _completed(result, earlier[index]) if chapters else result
+        if ready is not None:
+            ready(index, layouts[index])  # type: ignore[arg-type]
     for index in todo:
         _cache_write(cache_dir, keys[index], layouts[index])  # type: ignore[arg-type]
     if chapters:
@@ -499,11 +512,14 @@ def print_by_chapters(
         links = {html.unescape(name) for name in _INTERNAL_LINK.findall(document)}
         return replace(job(document), anchors=tuple(sorted(links & anchors)))
 
+    # The chapters' pages are put together while the others are laid out.
+    joined = Join()
     chapters = lay_out_all(
         [job_linking(document) for document in cut.chapter_documents()],
         cache_dir,
         workers,
         chapters=True,
+        ready=lambda index, chapter: joined.place(index + 1, chapter),
     )
     front_pages = _front_page_guess(cut, layout)
     while True:
@@ -521,8 +537,8 @@ def print_by_chapters(
         # The numbers were counted from the wrong first body page: count again.
         front_pages = len(front.pages)
     _cache_prune(cache_dir)
-    pdf = join(frame, [front, *chapters])
-    return pdf, [frame, front, *chapters]
+    joined.place(0, front)
+    return joined.finish(frame), [frame, front, *chapters]
 
 
 _ID = re.compile(r'\sid="([^"]+)"')
@@ -596,62 +612,99 @@ def _css_string(text: str) -> str:
 
 
 # ----------------------------------------------------------------------------------------------
-# Joining the chapters' pages into the frame
+# Joining the pages
 
 
-def join(frame: DocumentLayout, layouts: Sequence[DocumentLayout]) -> bytes:
-    """The ``frame``'s pages (and its document information) with each page of ``layouts``
-    (the front, then the chapters) drawn on its empty page; returns the PDF."""
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import (
-        ArrayObject,
-        DecodedStreamObject,
-        DictionaryObject,
-        NameObject,
-    )
+class Join:
+    """The PDF, put together while its documents are laid out: each document's pages are
+    read as soon as it is laid out (:meth:`place`, the costly part), and placed in order
+    when the frame is there, with what the frame draws on each page drawn after the page's
+    own drawing, as a form (:meth:`finish`). The result depends only on the pages, not on
+    the order they were laid out in."""
 
-    first, *rest = frame.pages
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(first.pdf)))
-    for page in rest:
-        writer.add_page(PdfReader(io.BytesIO(page.pdf)).pages[0])
-    if len(writer.pages) != sum(len(layout.pages) for layout in layouts):
-        raise AssertionError("the frame has a page for each page of the documents")
-    opening, closing = DecodedStreamObject(), DecodedStreamObject()
-    opening.set_data(b"q\n")
-    closing.set_data(f"\nQ\nq {_FURNITURE} Do Q\n".encode())
-    opening_ref, closing_ref = writer._add_object(opening), writer._add_object(closing)
-    targets = iter(writer.pages)
-    for layout in layouts:
-        for page in layout.pages:
-            source = PdfReader(io.BytesIO(page.pdf)).pages[0]
-            target = next(targets)
-            # What the frame drew on this page becomes a form drawn over the chapter's page.
-            furniture = target["/Contents"].get_object()
-            furniture[NameObject("/Type")] = NameObject("/XObject")
-            furniture[NameObject("/Subtype")] = NameObject("/Form")
-            furniture[NameObject("/BBox")] = target["/MediaBox"]
-            furniture[NameObject("/Resources")] = target["/Resources"]
-            resources = DictionaryObject(source["/Resources"].get_object().clone(writer))
+    def __init__(self) -> None:
+        self._placed: dict[int, DocumentLayout] = {}
+        self._read: dict[int, list[Any]] = {}
+
+    def place(self, index: int, layout: DocumentLayout) -> None:
+        """Read the pages of the ``index``-th document (the front is the first, then the
+        chapters)."""
+        from pypdf import PdfReader
+
+        pages = [PdfReader(io.BytesIO(page.pdf)).pages[0] for page in layout.pages]
+        for page in pages:
+            _resolve_all(page)
+        self._placed[index], self._read[index] = layout, pages
+
+    def finish(self, frame: DocumentLayout) -> bytes:
+        """The PDF, every page with what the ``frame`` draws on it, the frame's document
+        information, and the destinations and outline of all pages."""
+        from pypdf import PdfReader, PdfWriter
+        from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
+
+        writer = PdfWriter()
+        for index in sorted(self._read):
+            for page in self._read[index]:
+                writer.add_page(page)
+        layouts = [self._placed[index] for index in sorted(self._placed)]
+        if len(frame.pages) != len(writer.pages):
+            raise AssertionError("the frame has a page for each page of the documents")
+        opening, closing = DecodedStreamObject(), DecodedStreamObject()
+        opening.set_data(b"q\n")
+        closing.set_data(f"\nQ\nq {_FURNITURE} Do Q\n".encode())
+        opening_ref, closing_ref = writer._add_object(opening), writer._add_object(closing)
+        for number, (target, drawn) in enumerate(zip(writer.pages, frame.pages, strict=True)):
+            reader = PdfReader(io.BytesIO(drawn.pdf))
+            source = reader.pages[0]
+            if number == 0:
+                writer.add_metadata(reader.metadata or {})
+                for key, value in reader.trailer["/Root"].items():
+                    if key not in _CATALOG_OWN_KEYS:
+                        writer.root_object[NameObject(key)] = value.clone(writer)
+            # What the frame drew on this page becomes a form drawn over the page.
+            furniture = source.raw_get("/Contents").clone(writer)
+            form = furniture.get_object()
+            form[NameObject("/Type")] = NameObject("/XObject")
+            form[NameObject("/Subtype")] = NameObject("/Form")
+            form[NameObject("/BBox")] = target["/MediaBox"]
+            form[NameObject("/Resources")] = source["/Resources"].clone(writer)
+            resources = target["/Resources"].get_object()
             xobjects = resources.get("/XObject")
-            xobjects = DictionaryObject(xobjects.get_object() if xobjects else {})
-            xobjects[NameObject(_FURNITURE)] = target.raw_get("/Contents")
-            resources[NameObject("/XObject")] = xobjects
-            target[NameObject("/Resources")] = resources
-            contents = source.raw_get("/Contents").clone(writer)
-            drawing = contents.get_object()
-            chapter_streams = list(drawing) if isinstance(drawing, ArrayObject) else [contents]
-            target[NameObject("/Contents")] = ArrayObject(
-                [opening_ref, *chapter_streams, closing_ref]
-            )
-            if "/Annots" in source:
-                annotations = source["/Annots"].get_object().clone(writer)
-                target[NameObject("/Annots")] = annotations
-            if "/Group" in source:
-                target[NameObject("/Group")] = source["/Group"].clone(writer)
-    _add_destinations_and_outline(writer, layouts)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+            xobjects = xobjects.get_object() if xobjects is not None else None
+            if xobjects is None:
+                xobjects = resources[NameObject("/XObject")] = DictionaryObject()
+            xobjects[NameObject(_FURNITURE)] = furniture
+            drawing = target.raw_get("/Contents")
+            streams = drawing.get_object()
+            own = list(streams) if isinstance(streams, ArrayObject) else [drawing]
+            target[NameObject("/Contents")] = ArrayObject([opening_ref, *own, closing_ref])
+        _add_destinations_and_outline(writer, layouts)
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+
+
+def _resolve_all(page: Any) -> None:
+    """Read every object ``page`` refers to (a PDF reader reads an object when first asked
+    for it, and keeps it)."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    pending, seen = [page], set()
+    while pending:
+        value = pending.pop()
+        if isinstance(value, IndirectObject):
+            if value.idnum in seen:
+                continue
+            seen.add(value.idnum)
+            value = value.get_object()
+        if isinstance(value, DictionaryObject):
+            pending.extend(value.values())
+        elif isinstance(value, ArrayObject):
+            pending.extend(value)
+
+
+#: The catalog entries the joined PDF makes itself; the frame's others are copied.
+_CATALOG_OWN_KEYS = frozenset({"/Type", "/Pages", "/Outlines", "/Names", "/Dests"})
 
 
 #: CSS px to PDF points.
