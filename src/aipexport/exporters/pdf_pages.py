@@ -401,7 +401,7 @@ def _written(document: Document, anchors: Sequence[str]) -> tuple[PrintedPage, .
         }
         page.bookmarks = []
         try:
-            with collected_log() as records:
+            with _text_layouts_kept(), collected_log() as records:
                 pdf = document.copy([page]).write_pdf(finisher=_name_font_subsets)
         finally:
             page.anchors, page.bookmarks = own, bookmarks
@@ -459,7 +459,7 @@ def _lines_reused() -> Iterator[None]:
     if not knows_weasyprint():
         yield
         return
-    from weasyprint.layout import inline
+    from weasyprint.layout import inline, preferred
 
     original = inline.split_first_line
     answers: dict[tuple[object, ...], tuple[object, object, object]] = {}
@@ -483,11 +483,48 @@ def _lines_reused() -> Iterator[None]:
             answers[key] = (style, context, answer)
         return answers[key][2]
 
-    inline.split_first_line = split_first_line
+    # The line layout and the widths of table cells break lines alike.
+    inline.split_first_line = preferred.split_first_line = split_first_line
     try:
         yield
     finally:
-        inline.split_first_line = original
+        inline.split_first_line = preferred.split_first_line = original
+
+
+@contextlib.contextmanager
+def _text_layouts_kept() -> Iterator[None]:
+    """While pages are drawn, keep each text layout WeasyPrint sets up to draw a text box,
+    for the next box that shares it.
+
+    WeasyPrint drops a box's text layout after laying it out and sets it up again to draw
+    the box, then drops it again. Boxes made from one another share theirs: each dot of a
+    contents leader is a copy of one box (thousands on the contents pages), and so are the
+    lines :func:`_lines_reused` breaks once. Setting one up again for the same text and
+    style gives the same layout; drawing changes it only for a ``text-overflow`` ellipsis,
+    which the shipped stylesheet never asks for.
+    """
+    if not knows_weasyprint():
+        yield
+        return
+    from weasyprint.text.line_break import Layout
+
+    reactivate, deactivate = Layout.reactivate, Layout.deactivate
+
+    def reactivate_once(layout: Any, style: Any) -> None:
+        if getattr(layout, "_aipexport_style", None) is not style or not hasattr(
+            layout, "layout"
+        ):
+            reactivate(layout, style)
+            layout._aipexport_style = style
+
+    def keep(layout: Any) -> None:
+        return
+
+    Layout.reactivate, Layout.deactivate = reactivate_once, keep
+    try:
+        yield
+    finally:
+        Layout.reactivate, Layout.deactivate = reactivate, deactivate
 
 
 @contextlib.contextmanager
