@@ -449,11 +449,12 @@ def lay_out_all(
     workers: Workers,
     chapters: bool = False,
     ready: Callable[[int, DocumentLayout], None] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[DocumentLayout]:
     """Every job laid out, from the cache where it can be, the rest on the ``workers``; for
     ``chapters``, each from the last layout of the same chapter where the cache has one.
     ``ready(index, layout)`` is called for each as soon as it is there, while the others are
-    still being laid out."""
+    still being laid out; ``meanwhile()`` once they are all under way."""
     keys = [cache_key(job, _OPTIONS) for job in jobs]
     layouts: list[DocumentLayout | None] = [_cache_read(cache_dir, key) for key in keys]
     todo = [index for index, layout in enumerate(layouts) if layout is None]
@@ -469,6 +470,8 @@ def lay_out_all(
         else workers.submit(lay_out, jobs[index])
         for index in todo
     }
+    if meanwhile is not None:
+        meanwhile()
     for index, layout in enumerate(layouts):
         if ready is not None and layout is not None:
             ready(index, layout)
@@ -476,11 +479,11 @@ def lay_out_all(
     for future in concurrent.futures.as_completed(by_future):
         index = by_future[future]
         result = future.result()
-        layouts[index] = _completed(result, earlier[index]) if chapters else result
+        layout = _completed(result, earlier[index]) if chapters else result
+        layouts[index] = layout
+        _cache_write(cache_dir, keys[index], layout)
         if ready is not None:
-            ready(index, layouts[index])  # type: ignore[arg-type]
-    for index in todo:
-        _cache_write(cache_dir, keys[index], layouts[index])  # type: ignore[arg-type]
+            ready(index, layout)
     if chapters:
         for lineage, key in zip(lineages, keys, strict=True):
             _cache_store(cache_dir, ((f"{lineage}.last", key.encode()),))
@@ -531,6 +534,8 @@ def print_by_chapters(
             ],
             cache_dir,
             workers,
+            # The chapters' pages are placed while the front and the frame are laid out.
+            meanwhile=joined.prepare,
         )
         if len(front.pages) == front_pages:
             break
@@ -625,6 +630,7 @@ class Join:
     def __init__(self) -> None:
         self._placed: dict[int, DocumentLayout] = {}
         self._read: dict[int, list[Any]] = {}
+        self._writer: PdfWriter | None = None
 
     def place(self, index: int, layout: DocumentLayout) -> None:
         """Read the pages of the ``index``-th document (the front is the first, then the
@@ -636,16 +642,30 @@ class Join:
             _resolve_all(page)
         self._placed[index], self._read[index] = layout, pages
 
+    def prepare(self) -> None:
+        """Place the pages read so far of every document but the front, whose pages come
+        first and are placed by :meth:`finish` (the order of these steps is always the same,
+        and so are the PDF's bytes)."""
+        from pypdf import PdfWriter
+
+        self._writer = PdfWriter()
+        for index in sorted(self._read):
+            if index > 0:
+                for page in self._read[index]:
+                    self._writer.add_page(page)
+
     def finish(self, frame: DocumentLayout) -> bytes:
         """The PDF, every page with what the ``frame`` draws on it, the frame's document
         information, and the destinations and outline of all pages."""
-        from pypdf import PdfReader, PdfWriter
+        from pypdf import PdfReader
         from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
 
-        writer = PdfWriter()
-        for index in sorted(self._read):
-            for page in self._read[index]:
-                writer.add_page(page)
+        if self._writer is None:
+            self.prepare()
+        writer = self._writer
+        assert writer is not None
+        for position, page in enumerate(self._read.get(0, ())):
+            writer.insert_page(page, position)
         layouts = [self._placed[index] for index in sorted(self._placed)]
         if len(frame.pages) != len(writer.pages):
             raise AssertionError("the frame has a page for each page of the documents")

@@ -511,9 +511,7 @@ def _text_layouts_kept() -> Iterator[None]:
     reactivate, deactivate = Layout.reactivate, Layout.deactivate
 
     def reactivate_once(layout: Any, style: Any) -> None:
-        if getattr(layout, "_aipexport_style", None) is not style or not hasattr(
-            layout, "layout"
-        ):
+        if getattr(layout, "_aipexport_style", None) is not style or not hasattr(layout, "layout"):
             reactivate(layout, style)
             layout._aipexport_style = style
 
