@@ -4,6 +4,7 @@ cold build byte for byte."""
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -236,6 +237,28 @@ def test_a_broken_cache_entry_is_laid_out_again(tmp_path: Path) -> None:
     again = tmp_path / "again.pdf"
     write_pdf(_load(path), again, cache_dir=cache, workers=1)
     assert again.read_bytes() == first.read_bytes()
+
+
+def test_a_broken_pagination_in_the_cache_is_laid_out_from_scratch(tmp_path: Path) -> None:
+    path = _notes_with_everything(tmp_path)
+    cache = tmp_path / "cache"
+    write_pdf(_load(path), tmp_path / "first.pdf", cache_dir=cache, workers=2)
+    broken = 0
+    for entry in cache.glob("*.json"):
+        metadata = json.loads(entry.read_text(encoding="utf-8"))
+        if metadata["pagination"]:
+            metadata["pagination"]["starts"] = [{"t": [None, 1]}]
+            entry.write_text(json.dumps(metadata), encoding="utf-8")
+            broken += 1
+    assert broken >= 2
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("Plain bullet number 3 ", "Bullet 3, edited ", 1),
+        encoding="utf-8",
+    )
+    rebuilt, cold = tmp_path / "rebuilt.pdf", tmp_path / "cold.pdf"
+    write_pdf(_load(path), rebuilt, cache_dir=cache, workers=2)
+    write_pdf(_load(path), cold, cache_dir=tmp_path / "cold-cache", workers=2)
+    assert rebuilt.read_bytes() == cold.read_bytes()
 
 
 def test_a_page_template_of_ones_own_prints_in_a_single_pass(tmp_path: Path) -> None:

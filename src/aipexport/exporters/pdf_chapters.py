@@ -211,13 +211,10 @@ class DocumentLayout:
             offset += size
         if offset != len(pdfs):
             raise ValueError("the pages are longer than their metadata says")
-        pagination = data["pagination"]
-        return cls(
-            tuple(pages),
-            _records(data["records"]),
-            dict(data["refused"]),
-            Pagination.from_json(pagination) if pagination is not None else None,
-        )
+        pagination = Pagination.from_json(data["pagination"]) if data["pagination"] else None
+        if pagination is not None and len(pagination.starts) != len(pages) + 1:
+            raise ValueError("the pagination is of other pages")
+        return cls(tuple(pages), _records(data["records"]), dict(data["refused"]), pagination)
 
 
 def _records(data: list) -> tuple[Record, ...]:

@@ -117,7 +117,13 @@ class Pagination:
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"not a pagination: {error}") from None
         for start in starts:
-            _decoded(start)  # raises ValueError
+            state = _decoded(start)
+            if not (isinstance(state, tuple) and len(state) == 4):
+                raise ValueError("not a page's starting state")
+            if not (state[0] is None or isinstance(state[0], dict)):
+                raise ValueError("not a place in a document")
+        if not starts or _decoded(starts[-1])[0] is not None:
+            raise ValueError("a pagination ends where the document does")
         return cls(starts, units)
 
 
@@ -188,7 +194,7 @@ def print_paged(
         )
         units = _units(root)
         initialize_page_maker(context, root)
-        plan = _Plan.of(earlier, units) if earlier else _Plan(0, None, len(units))
+        plan = _Plan.of(earlier, units) if earlier else _Plan(0, None)
         if plan.kept_before:
             assert earlier is not None
             context.page_maker[:] = [_entry(s) for s in earlier.starts[: plan.kept_before + 1]]
@@ -222,7 +228,6 @@ class _Plan:
 
     kept_before: int
     changed_up_to: int | None
-    unit_count: int
 
     @classmethod
     def of(cls, earlier: Pagination, units: Sequence[tuple[tuple[int, ...], str]]) -> _Plan:
@@ -239,10 +244,9 @@ class _Plan:
             kept += 1
         same_places = [path for path, _ in before] == [path for path, _ in units]
         if not same_places:
-            return cls(kept, None, len(units))
+            return cls(kept, None)
         changed = (i for i, (old, new) in enumerate(zip(before, units, strict=True)) if old != new)
-        last = max(changed, default=-1)
-        return cls(kept, last, len(units))
+        return cls(kept, max(changed, default=-1))
 
 
 def _lay_out_pages(
