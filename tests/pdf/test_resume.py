@@ -15,7 +15,13 @@ from aipexport.config import find_project_file, load_config
 from aipexport.exporters.html import render_page
 from aipexport.exporters.pdf_chapters import chapters_of
 from aipexport.exporters.pdf_fetch import ConfinedFetcher
-from aipexport.exporters.pdf_pages import Paged, Pagination, knows_weasyprint, print_paged
+from aipexport.exporters.pdf_pages import (
+    Paged,
+    Pagination,
+    PrintedPage,
+    knows_weasyprint,
+    print_paged,
+)
 from aipexport.pipeline import load_notes
 from aipexport.templates import search_path
 from tests.pdf.pdfutil import sample_notes
@@ -59,10 +65,11 @@ def _relaid(original: Paged, edited_document: str) -> tuple[Paged, Paged]:
     return _print(edited_document, original.pagination), _print(edited_document)
 
 
-def _pages_of(relaid: Paged, original: Paged) -> list[bytes]:
+def _pages_of(relaid: Paged, original: Paged) -> list[PrintedPage]:
+    """The pages of the relaid document: kept, laid out, kept (each its PDF, its anchors and
+    bookmarks, and what WeasyPrint logged)."""
     kept_after = original.pages[len(original.pages) - relaid.kept_after :]
-    pages = [*original.pages[: relaid.kept_before], *relaid.pages, *kept_after]
-    return [page.pdf for page in pages]
+    return [*original.pages[: relaid.kept_before], *relaid.pages, *kept_after]
 
 
 def _text(pdf: bytes) -> str:
@@ -86,7 +93,7 @@ def test_a_reworded_bullet_lays_out_only_its_page(original: Paged, tmp_path: Pat
     assert relaid.kept_before >= 1
     assert relaid.kept_after >= 1
     assert len(relaid.pages) < len(scratch.pages)
-    assert _pages_of(relaid, original) == [page.pdf for page in scratch.pages]
+    assert _pages_of(relaid, original) == list(scratch.pages)
     assert relaid.pagination == scratch.pagination
     assert any("bullet in the middle" in _text(page.pdf) for page in relaid.pages)
 
@@ -101,7 +108,7 @@ def test_an_added_bullet_matches_a_layout_from_scratch(original: Paged, tmp_path
     )
     relaid, scratch = _relaid(original, document)
     assert relaid.kept_before >= 1
-    assert _pages_of(relaid, original) == [page.pdf for page in scratch.pages]
+    assert _pages_of(relaid, original) == list(scratch.pages)
     assert relaid.pagination == scratch.pagination
 
 
@@ -117,7 +124,7 @@ def test_an_added_section_lays_out_the_rest_of_the_chapter(original: Paged, tmp_
     assert relaid.kept_before >= 1
     # Every unit after the new section moved: no page after it is taken from before.
     assert relaid.kept_after == 0
-    assert _pages_of(relaid, original) == [page.pdf for page in scratch.pages]
+    assert _pages_of(relaid, original) == list(scratch.pages)
     assert relaid.pagination == scratch.pagination
 
 
@@ -129,7 +136,7 @@ def test_a_longer_line_that_moves_the_breaks_is_laid_out_to_the_end(
         tmp_path, lambda text: text.replace("Plain bullet number 3 with ", longer, 1)
     )
     relaid, scratch = _relaid(original, document)
-    assert _pages_of(relaid, original) == [page.pdf for page in scratch.pages]
+    assert _pages_of(relaid, original) == list(scratch.pages)
     assert relaid.pagination == scratch.pagination
 
 
@@ -139,7 +146,7 @@ def test_an_edit_on_the_first_page_keeps_no_page_before_it(original: Paged, tmp_
     )
     relaid, scratch = _relaid(original, document)
     assert relaid.kept_before == 0
-    assert _pages_of(relaid, original) == [page.pdf for page in scratch.pages]
+    assert _pages_of(relaid, original) == list(scratch.pages)
 
 
 def test_an_edit_on_the_last_page_keeps_the_pages_before_it(
@@ -154,7 +161,42 @@ def test_an_edit_on_the_last_page_keeps_the_pages_before_it(
     relaid, scratch = _relaid(original, document)
     assert relaid.kept_before == len(scratch.pages) - 1
     assert len(relaid.pages) == 1
-    assert _pages_of(relaid, original) == [page.pdf for page in scratch.pages]
+    assert _pages_of(relaid, original) == list(scratch.pages)
+
+
+def test_a_heading_begun_on_a_kept_page_is_bookmarked_once(tmp_path: Path) -> None:
+    # A heading long enough to run over several pages, with an edit a few units after it:
+    # the pages it starts on are kept, the page it ends on is laid out again.
+    document = _first_chapter(tmp_path)
+    head = document[: document.index('<section class="chapter">')]
+    first = _print(_chapter_with_a_long_heading(head, "a bullet"))
+    assert first.pagination is not None
+    edited = _chapter_with_a_long_heading(head, "an edited bullet")
+    relaid, scratch = _print(edited, first.pagination), _print(edited)
+    assert relaid.kept_before >= 1
+    assert _pages_of(relaid, first) == list(scratch.pages)
+    bookmarks = [m.label for page in _pages_of(relaid, first) for m in page.marks if m.level]
+    assert sum(1 for label in bookmarks if label.startswith("Long heading")) == 1
+
+
+def _chapter_with_a_long_heading(head: str, bullet: str) -> str:
+    """A chapter document with ``head`` whose second section's heading runs over several
+    pages, and whose fifth section holds ``bullet``."""
+    words = " ".join(f"word{n}" for n in range(2500))
+    sections = [
+        '<div class="lead"><h3 class="heading depth-1" id="s1">First</h3><ul><li>one</li></ul>'
+        "</div>",
+        '<div class="lead lead-alone"><h3 class="heading depth-1" id="s2">'
+        f"Long heading {words}</h3></div>",
+        '<div class="text"><p>After the long heading.</p></div>',
+        '<div class="text"><p>More text.</p></div>',
+        f'<div class="text"><ul><li>{bullet}</li></ul></div>',
+        '<div class="text"><p>The end.</p></div>',
+    ]
+    return (
+        f'{head}<section class="chapter"><h2 id="c" class="chapter-heading">Chapter</h2>'
+        f'<div class="columns">{"".join(sections)}</div></section></body></html>'
+    )
 
 
 def test_a_broken_pagination_is_refused() -> None:

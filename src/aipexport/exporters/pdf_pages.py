@@ -120,7 +120,7 @@ class Pagination:
             state = _decoded(start)
             if not (isinstance(state, tuple) and len(state) == 4):
                 raise ValueError("not a page's starting state")
-            if not (state[0] is None or isinstance(state[0], dict)):
+            if not _is_place(state[0]):
                 raise ValueError("not a place in a document")
         if not starts or _decoded(starts[-1])[0] is not None:
             raise ValueError("a pagination ends where the document does")
@@ -198,7 +198,7 @@ def print_paged(
         if plan.kept_before:
             assert earlier is not None
             context.page_maker[:] = [_entry(s) for s in earlier.starts[: plan.kept_before + 1]]
-        page_boxes, kept_after = _lay_out_pages(context, root, html, plan, earlier, units)
+        page_boxes, logged, kept_after = _lay_out_pages(context, root, html, plan, earlier, units)
         document = Document(
             [Page(box) for box in page_boxes],
             DocumentMetadata(**get_html_metadata(html)),
@@ -211,11 +211,12 @@ def print_paged(
     if kept_after:
         assert earlier is not None
         starts = starts[:-1] + earlier.starts[len(earlier.starts) - kept_after - 1 :]
+    of_pages = {id(record) for page in logged for record in page}
     return Paged(
-        _written(document, anchors),
+        _written(document, anchors, logged),
         plan.kept_before,
         kept_after,
-        _as_records(records),
+        _as_records([record for record in records if id(record) not in of_pages]),
         Pagination(starts, units),
     )
 
@@ -256,15 +257,17 @@ def _lay_out_pages(
     plan: _Plan,
     earlier: Pagination | None,
     units: Sequence[tuple[tuple[int, ...], str]],
-) -> tuple[list[Any], int]:
+) -> tuple[list[Any], list[list[logging.LogRecord]], int]:
     """The page boxes from page ``plan.kept_before`` on, as WeasyPrint's ``layout_document``
-    makes them (for a document whose content uses no page-based counter: one pass), and how
-    many of the ``earlier`` pages are kept after them."""
+    makes them (for a document whose content uses no page-based counter: one pass), what
+    WeasyPrint logged laying out each, and how many of the ``earlier`` pages are kept after
+    them."""
     from weasyprint.layout import layout_fixed_boxes
     from weasyprint.layout.background import layout_backgrounds
     from weasyprint.layout.page import make_margin_boxes, remake_page
 
     pages: list[Any] = []
+    logged: list[list[logging.LogRecord]] = []
     kept_after = 0
     index = plan.kept_before
     context.rendered_notes = []
@@ -273,8 +276,10 @@ def _lay_out_pages(
         remake_state.update(
             content_changed=False, pages_wanted=False, anchors=[], content_lookups=[]
         )
-        page, resume_at = remake_page(index, context, root, html)
+        with collected_log() as records:
+            page, resume_at = remake_page(index, context, root, html)
         pages.append(page)
+        logged.append(records)
         index += 1
         if resume_at is None:
             break
@@ -288,7 +293,8 @@ def _lay_out_pages(
             kept_after = len(earlier.starts) - 1 - index
             del context.page_maker[index + 1 :]
             break
-    _bookmark_each_box_once(pages)
+    begun = _boxes_begun_before(root, context.page_maker[plan.kept_before][0])
+    _bookmark_each_box_once(pages, begun)
     for number, page in enumerate(pages, start=plan.kept_before + 1):
         root_box, footnote_area, note_area = page.children
         root_box.children = (
@@ -303,21 +309,43 @@ def _lay_out_pages(
         children += make_margin_boxes(context, page, state)
         page.children = tuple(children)
         layout_backgrounds(page, context.get_image_from_uri)
-    return pages, kept_after
+    return pages, logged, kept_after
 
 
-def _bookmark_each_box_once(pages: Sequence[Any]) -> None:
-    """Keep a box's bookmark on the first page it is on, as WeasyPrint does."""
+def _boxes_begun_before(root: Any, resume_at: Any) -> list[Any]:
+    """The boxes a page that starts at ``resume_at`` continues: those on the way from
+    ``root`` to where it starts."""
+    boxes = []
+    box = root
+    while isinstance(resume_at, dict) and len(resume_at) == 1:
+        ((index, resume_at),) = resume_at.items()
+        children = getattr(box, "children", ())
+        if not 0 <= index < len(children):
+            break
+        box = children[index]
+        boxes.append(box)
+    return boxes
+
+
+def _bookmark_each_box_once(pages: Sequence[Any], begun: Sequence[Any]) -> None:
+    """Keep a box's bookmark on the first page it is on, as WeasyPrint does: not on
+    ``pages`` for the ``begun`` boxes, whose first page came before them."""
     seen: dict[str, set[int]] = {"": set(), "::before": set(), "::after": set()}
+
+    def first_time(box: Any) -> bool:
+        kind = next((k for k in ("::before", "::after") if box.element_tag.endswith(k)), "")
+        if id(box.element) in seen[kind]:
+            return False
+        seen[kind].add(id(box.element))
+        return True
+
+    for box in begun:
+        if box.bookmark_label:
+            first_time(box)
     for page in pages:
         for box in page.descendants():
-            if not box.bookmark_label:
-                continue
-            kind = next((k for k in ("::before", "::after") if box.element_tag.endswith(k)), "")
-            if id(box.element) in seen[kind]:
+            if box.bookmark_label and not first_time(box):
                 box.bookmark_label = ""
-            else:
-                seen[kind].add(id(box.element))
 
 
 def _units(root: Any) -> tuple[tuple[tuple[int, ...], str], ...]:
@@ -385,12 +413,17 @@ def _unit_index(resume_at: Any, units: Sequence[tuple[tuple[int, ...], str]]) ->
     return index
 
 
-def _written(document: Document, anchors: Sequence[str]) -> tuple[PrintedPage, ...]:
-    """Each page of ``document`` as a PDF of its own. The page's links to the ``anchors`` of
-    other pages are kept, as links to named destinations, which the joined PDF defines
-    (WeasyPrint would drop a link to an anchor its document does not have)."""
+def _written(
+    document: Document,
+    anchors: Sequence[str],
+    logged: Sequence[Sequence[logging.LogRecord]] = (),
+) -> tuple[PrintedPage, ...]:
+    """Each page of ``document`` as a PDF of its own, with what WeasyPrint logged laying it
+    out (``logged``, one list a page, when known) and drawing it. The page's links to the
+    ``anchors`` of other pages are kept, as links to named destinations, which the joined PDF
+    defines (WeasyPrint would drop a link to an anchor its document does not have)."""
     printed = []
-    for page in document.pages:
+    for number, page in enumerate(document.pages):
         marks = [Mark(name, x, y) for name, (x, y, *_) in page.anchors.items()]
         marks += [
             Mark("", x, y, level, label, state == "open")
@@ -409,7 +442,8 @@ def _written(document: Document, anchors: Sequence[str]) -> tuple[PrintedPage, .
                 pdf = document.copy([page]).write_pdf(finisher=_name_font_subsets)
         finally:
             page.anchors, page.bookmarks = own, bookmarks
-        printed.append(PrintedPage(pdf, tuple(marks), _as_records(records)))
+        laid_out = logged[number] if number < len(logged) else []
+        printed.append(PrintedPage(pdf, tuple(marks), _as_records([*laid_out, *records])))
     return tuple(printed)
 
 
@@ -589,6 +623,20 @@ def _decoded(value: Any) -> Any:
                 decoded = [_decoded(v) for v in items]
                 return {"l": list, "t": tuple, "s": set}[kind](decoded)
     raise ValueError("not a layout state")
+
+
+def _is_place(resume_at: Any) -> bool:
+    """Whether ``resume_at`` is a place in a box tree as WeasyPrint writes one: nested
+    one-entry dicts of child indices, ending in ``None``."""
+    for _ in range(1000):
+        if resume_at is None:
+            return True
+        if not (isinstance(resume_at, dict) and len(resume_at) == 1):
+            return False
+        ((index, resume_at),) = resume_at.items()
+        if not (isinstance(index, int) and not isinstance(index, bool) and index >= 0):
+            return False
+    return False
 
 
 def _entry(start: Any) -> tuple[Any, ...]:
