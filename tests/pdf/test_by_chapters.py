@@ -261,6 +261,28 @@ def test_a_broken_pagination_in_the_cache_is_laid_out_from_scratch(tmp_path: Pat
     assert rebuilt.read_bytes() == cold.read_bytes()
 
 
+def test_a_link_to_a_renamed_heading_of_another_chapter_is_dropped_again(
+    tmp_path: Path,
+) -> None:
+    """A chapter's pages depend on whether the headings its links lead to exist: when the
+    heading of another chapter is renamed, the linking chapter is laid out again."""
+    path = sample_notes(tmp_path, sections=3)
+    text = path.read_text(encoding="utf-8").replace(
+        "- Plain bullet number 1 with", "- See [the second](#second-topic-2), plain bullet with", 1
+    )
+    path.write_text(text, encoding="utf-8")
+    cache = tmp_path / "cache"
+    first = tmp_path / "first.pdf"
+    write_pdf(_load(path), first, cache_dir=cache, workers=2)
+    assert "#second-topic-2" not in str(write_pdf(_load(path), first, cache_dir=cache))
+    path.write_text(text.replace("### Second topic 2", "### Second topic two"), encoding="utf-8")
+    rebuilt, cold = tmp_path / "rebuilt.pdf", tmp_path / "cold.pdf"
+    diagnostics = write_pdf(_load(path), rebuilt, cache_dir=cache, workers=2)
+    assert write_pdf(_load(path), cold, cache_dir=tmp_path / "cold-cache", workers=2) == diagnostics
+    assert rebuilt.read_bytes() == cold.read_bytes()
+    assert any("second-topic-2" in diagnostic.message for diagnostic in diagnostics)
+
+
 def test_a_page_template_of_ones_own_prints_in_a_single_pass(tmp_path: Path) -> None:
     mine = tmp_path / "mine"
     mine.mkdir()

@@ -67,7 +67,7 @@ if TYPE_CHECKING:
     from pypdf.generic import DictionaryObject, IndirectObject
 
 #: Bump when what a cache entry holds, or how it is made, changes.
-_CACHE_FORMAT = 3
+_CACHE_FORMAT = 4
 #: Cache entries not used for this long are removed (every edit leaves one behind).
 _CACHE_MAX_AGE_S = 7 * 24 * 3600
 _CHAPTER_START = '<section class="chapter">'
@@ -201,12 +201,11 @@ class DocumentLayout:
             size = int(page["size"])
             if size <= 0 or offset + size > len(pdfs):
                 raise ValueError("the pages are shorter than their metadata says")
+            pdf = pdfs[offset : offset + size]
+            if not (pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")):
+                raise ValueError("a page is not a PDF")
             pages.append(
-                PrintedPage(
-                    pdfs[offset : offset + size],
-                    tuple(Mark(**mark) for mark in page["marks"]),
-                    _records(page["records"]),
-                )
+                PrintedPage(pdf, tuple(map(_mark, page["marks"])), _records(page["records"]))
             )
             offset += size
         if offset != len(pdfs):
@@ -215,6 +214,25 @@ class DocumentLayout:
         if pagination is not None and len(pagination.starts) != len(pages) + 1:
             raise ValueError("the pagination is of other pages")
         return cls(tuple(pages), _records(data["records"]), dict(data["refused"]), pagination)
+
+
+def _mark(data: dict[str, Any]) -> Mark:
+    """The mark ``data`` describes; raises ``ValueError`` or ``TypeError`` on anything else."""
+    mark = Mark(
+        str(data["name"]),
+        float(data["x"]),
+        float(data["y"]),
+        int(data["level"]),
+        str(data["label"]),
+        bool(data["open"]),
+    )
+    if not (math.isfinite(mark.x) and math.isfinite(mark.y) and 0 <= mark.level <= _MAX_LEVEL):
+        raise ValueError("not a mark")
+    return mark
+
+
+#: Deeper than any heading of a page (HTML has six levels).
+_MAX_LEVEL = 32
 
 
 def _records(data: list) -> tuple[Record, ...]:
@@ -254,7 +272,14 @@ def lay_out_chapter(job: Job, earlier: Pagination | None) -> tuple[DocumentLayou
     from aipexport.exporters.pdf_pages import print_paged
 
     fetcher = ConfinedFetcher(files=job.files, directories=job.directories)
-    paged = print_paged(job.html, job.base_url, fetcher, job.anchors, earlier)
+    try:
+        paged = print_paged(job.html, job.base_url, fetcher, job.anchors, earlier)
+    except Exception:
+        if earlier is None:
+            raise
+        # An earlier layout from a cache that is not what it claims: lay out from scratch.
+        fetcher = ConfinedFetcher(files=job.files, directories=job.directories)
+        paged = print_paged(job.html, job.base_url, fetcher, job.anchors, None)
     layout = DocumentLayout(paged.pages, paged.records, dict(fetcher.refused), paged.pagination)
     return layout, paged.kept_before, paged.kept_after
 
@@ -277,20 +302,40 @@ def _completed(
 def cache_key(job: Job, options: str) -> str:
     """A name for everything that shapes ``job``'s layout: its document, the bytes of the
     files it refers to, ``options``, and the versions of the programs that lay it out."""
+    return _digest(job, options, "document", job.html)
+
+
+def lineage_key(job: Job, options: str, chapter: int) -> str:
+    """A name for the ``chapter``-th chapter of documents that share everything but the
+    chapter's own text: its page's head (the stylesheet), the files it loads, ``options``
+    and the programs' versions. The last layout of that chapter is kept under this name, to
+    be resumed after an edit."""
+    head = job.html[: job.html.find(_CHAPTER_START)]
+    return _digest(job, options, "chapter", str(chapter), head)
+
+
+#: The programs whose versions shape a layout, and so its bytes.
+_PROGRAMS = ("weasyprint", "pydyf", "fonttools")
+
+
+def _digest(job: Job, options: str, *parts: str) -> str:
+    """A hash of ``parts`` and of all else a layout of ``job`` depends on: the cache format,
+    the programs' versions, ``options``, the base URL, the anchors its links lead to, and
+    the bytes of the files it loads."""
     digest = hashlib.sha256()
     for part in (
         str(_CACHE_FORMAT),
         __version__,
-        version("weasyprint"),
-        version("pydyf"),
+        *(version(program) for program in _PROGRAMS),
         options,
         job.base_url,
-        job.html,
+        str(len(job.anchors)),
+        *job.anchors,
+        *parts,
     ):
         digest.update(part.encode("utf-8") + b"\0")
     for url in sorted(set(re.findall(r'(file:[^"\')\s]+)', job.html))):
-        path = Path(unquote(urlsplit(url).path))
-        digest.update(_file_digest(path) + b"\0")
+        digest.update(_file_digest(Path(unquote(urlsplit(url).path))) + b"\0")
     return digest.hexdigest()
 
 
@@ -309,21 +354,6 @@ def _file_digest(path: Path) -> bytes:
     return _FILE_DIGESTS[key]
 
 
-def lineage_key(job: Job, options: str, chapter: int) -> str:
-    """A name for the ``chapter``-th chapter of documents that share everything but the
-    chapter's own text: its page's head (the stylesheet), the files it loads, ``options``
-    and the programs' versions. The last layout of that chapter is kept under this name, to
-    be resumed after an edit."""
-    digest = hashlib.sha256()
-    head = job.html[: job.html.find(_CHAPTER_START)]
-    for part in (str(_CACHE_FORMAT), __version__, version("weasyprint"), options, head):
-        digest.update(part.encode("utf-8") + b"\0")
-    digest.update(str(chapter).encode() + b"\0" + job.base_url.encode("utf-8"))
-    for url in sorted(set(re.findall(r'(file:[^"\')\s]+)', job.html))):
-        digest.update(_file_digest(Path(unquote(urlsplit(url).path))) + b"\0")
-    return digest.hexdigest()
-
-
 def _cache_read(directory: Path | None, key: str) -> DocumentLayout | None:
     if directory is None:
         return None
@@ -333,7 +363,7 @@ def _cache_read(directory: Path | None, key: str) -> DocumentLayout | None:
         now = time.time()
         for suffix in (".pages", ".json"):
             os.utime(directory / f"{key}{suffix}", (now, now))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
     return layout
 
