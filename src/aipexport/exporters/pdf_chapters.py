@@ -14,7 +14,8 @@ own, and the PDF is put together from them (:func:`print_by_chapters`):
    own (bytes), with its anchors and bookmarks (and what WeasyPrint logged). Each document is
    cached beside the PDF (in ``.aipexport-cache/pdf/``) under a hash of all that shapes its
    layout: its HTML (stylesheet included), the bytes of the files it loads (fonts, images),
-   the options and the versions of aipexport, WeasyPrint and pydyf. After an edit only the
+   the anchors its links lead to, the options and the versions of aipexport, WeasyPrint,
+   pydyf and fontTools. After an edit only the
    edited chapter is laid out, and only from the first page the edit can change to the first
    page after it that starts as it did before (:mod:`.pdf_pages`): the cache also keeps the
    last layout of each chapter, with where its pages start.
@@ -23,10 +24,11 @@ own, and the PDF is put together from them (:func:`print_by_chapters`):
    page's ``target-counter``); and the frame, an empty page per page of the result that
    draws only the running header and ``page X of Y`` footer from the page's own stylesheet.
    Both are cached too: an edit that moves no heading to another page reuses them.
-4. **Join** (pypdf): each empty page of the frame receives the drawing, resources and links
-   of its front or chapter page, and what the frame drew on it is drawn after, as a form
-   (a single-pass print also draws margin boxes last). The named destinations and the
-   outline are written from the pages' anchors and bookmarks as WeasyPrint writes them.
+4. **Join** (pypdf, :class:`Join`): each document's pages are read as soon as it is laid
+   out, and placed in order (the front's first); what the frame drew on each page is drawn
+   after the page's own drawing, as a form (a single-pass print also draws margin boxes
+   last). The named destinations and the outline are written from the pages' anchors and
+   bookmarks as WeasyPrint writes them.
    (Each page's font subsets are named after the glyphs they hold: viewers cache fonts by
    name, and two pages' subsets of a font hold other glyphs.)
 
