@@ -18,7 +18,6 @@ from aipexport.exporters.pdf_fetch import ConfinedFetcher
 from aipexport.exporters.pdf_pages import (
     Paged,
     Pagination,
-    PrintedPage,
     knows_weasyprint,
     print_paged,
 )
@@ -59,17 +58,24 @@ def original(tmp_path_factory: pytest.TempPathFactory) -> Paged:
     return paged
 
 
-def _relaid(original: Paged, edited_document: str) -> tuple[Paged, Paged]:
-    """The edited chapter laid out from the original layout, and from scratch."""
-    assert original.pagination is not None
-    return _print(edited_document, original.pagination), _print(edited_document)
+def _relaid_as_from_scratch(earlier: Paged, edited_document: str) -> tuple[Paged, Paged]:
+    """The edited document laid out from the ``earlier`` layout, and from scratch, having
+    checked that both give the same pages (PDFs, anchors, bookmarks and log) and the same
+    pagination."""
+    assert earlier.pagination is not None
+    relaid, scratch = _print(edited_document, earlier.pagination), _print(edited_document)
+    kept_after = earlier.pages[len(earlier.pages) - relaid.kept_after :]
+    pages = [*earlier.pages[: relaid.kept_before], *relaid.pages, *kept_after]
+    assert pages == list(scratch.pages)
+    assert relaid.pagination == scratch.pagination
+    return relaid, scratch
 
 
-def _pages_of(relaid: Paged, original: Paged) -> list[PrintedPage]:
-    """The pages of the relaid document: kept, laid out, kept (each its PDF, its anchors and
-    bookmarks, and what WeasyPrint logged)."""
-    kept_after = original.pages[len(original.pages) - relaid.kept_after :]
-    return [*original.pages[: relaid.kept_before], *relaid.pages, *kept_after]
+def _edited(original: Paged, directory: Path, old: str, new: str) -> tuple[Paged, Paged]:
+    """The sample chapter with ``old`` replaced by ``new`` once: see
+    :func:`_relaid_as_from_scratch`."""
+    document = _first_chapter(directory, lambda text: text.replace(old, new, 1))
+    return _relaid_as_from_scratch(original, document)
 
 
 def _text(pdf: bytes) -> str:
@@ -83,85 +89,49 @@ def test_this_weasyprint_can_resume_a_layout() -> None:
 
 
 def test_a_reworded_bullet_lays_out_only_its_page(original: Paged, tmp_path: Path) -> None:
-    document = _first_chapter(
-        tmp_path,
-        lambda text: text.replace(
-            f"Plain bullet number {_MIDDLE} with", "Plain bullet in the middle with"
-        ),
-    )
-    relaid, scratch = _relaid(original, document)
+    old = f"Plain bullet number {_MIDDLE} with"
+    relaid, scratch = _edited(original, tmp_path, old, "Plain bullet in the middle with")
     assert relaid.kept_before >= 1
     assert relaid.kept_after >= 1
     assert len(relaid.pages) < len(scratch.pages)
-    assert _pages_of(relaid, original) == list(scratch.pages)
-    assert relaid.pagination == scratch.pagination
     assert any("bullet in the middle" in _text(page.pdf) for page in relaid.pages)
 
 
 def test_an_added_bullet_matches_a_layout_from_scratch(original: Paged, tmp_path: Path) -> None:
-    document = _first_chapter(
-        tmp_path,
-        lambda text: text.replace(
-            f"- Plain bullet number {_MIDDLE} with some words in it\n",
-            f"- Plain bullet number {_MIDDLE} with some words in it\n- A new bullet, added later\n",
-        ),
-    )
-    relaid, scratch = _relaid(original, document)
+    bullet = f"- Plain bullet number {_MIDDLE} with some words in it\n"
+    relaid, _ = _edited(original, tmp_path, bullet, bullet + "- A new bullet, added later\n")
     assert relaid.kept_before >= 1
-    assert _pages_of(relaid, original) == list(scratch.pages)
-    assert relaid.pagination == scratch.pagination
 
 
 def test_an_added_section_lays_out_the_rest_of_the_chapter(original: Paged, tmp_path: Path) -> None:
-    document = _first_chapter(
-        tmp_path,
-        lambda text: text.replace(
-            f"### First topic {_MIDDLE}\n",
-            f"### An inserted topic\n- with a bullet\n\n### First topic {_MIDDLE}\n",
-        ),
-    )
-    relaid, scratch = _relaid(original, document)
+    heading = f"### First topic {_MIDDLE}\n"
+    inserted = "### An inserted topic\n- with a bullet\n\n" + heading
+    relaid, _ = _edited(original, tmp_path, heading, inserted)
     assert relaid.kept_before >= 1
     # Every unit after the new section moved: no page after it is taken from before.
     assert relaid.kept_after == 0
-    assert _pages_of(relaid, original) == list(scratch.pages)
-    assert relaid.pagination == scratch.pagination
 
 
 def test_a_longer_line_that_moves_the_breaks_is_laid_out_to_the_end(
     original: Paged, tmp_path: Path
 ) -> None:
-    longer = "Plain bullet number 3 with " + "many more words in it, " * 12
-    document = _first_chapter(
-        tmp_path, lambda text: text.replace("Plain bullet number 3 with ", longer, 1)
-    )
-    relaid, scratch = _relaid(original, document)
-    assert _pages_of(relaid, original) == list(scratch.pages)
-    assert relaid.pagination == scratch.pagination
+    old = "Plain bullet number 3 with "
+    relaid, _ = _edited(original, tmp_path, old, old + "many more words in it, " * 12)
+    assert relaid.kept_after == 0
 
 
 def test_an_edit_on_the_first_page_keeps_no_page_before_it(original: Paged, tmp_path: Path) -> None:
-    document = _first_chapter(
-        tmp_path, lambda text: text.replace("a definition that runs", "a definition which runs", 1)
-    )
-    relaid, scratch = _relaid(original, document)
+    relaid, _ = _edited(original, tmp_path, "a definition that runs", "a definition which runs")
     assert relaid.kept_before == 0
-    assert _pages_of(relaid, original) == list(scratch.pages)
 
 
 def test_an_edit_on_the_last_page_keeps_the_pages_before_it(
     original: Paged, tmp_path: Path
 ) -> None:
-    document = _first_chapter(
-        tmp_path,
-        lambda text: text.replace(
-            f"Plain bullet number {_SECTIONS} with", "The last plain bullet with", 1
-        ),
-    )
-    relaid, scratch = _relaid(original, document)
+    old = f"Plain bullet number {_SECTIONS} with"
+    relaid, scratch = _edited(original, tmp_path, old, "The last plain bullet with")
     assert relaid.kept_before == len(scratch.pages) - 1
     assert len(relaid.pages) == 1
-    assert _pages_of(relaid, original) == list(scratch.pages)
 
 
 def test_a_heading_begun_on_a_kept_page_is_bookmarked_once(tmp_path: Path) -> None:
@@ -170,12 +140,10 @@ def test_a_heading_begun_on_a_kept_page_is_bookmarked_once(tmp_path: Path) -> No
     document = _first_chapter(tmp_path)
     head = document[: document.index('<section class="chapter">')]
     first = _print(_chapter_with_a_long_heading(head, "a bullet"))
-    assert first.pagination is not None
     edited = _chapter_with_a_long_heading(head, "an edited bullet")
-    relaid, scratch = _print(edited, first.pagination), _print(edited)
+    relaid, scratch = _relaid_as_from_scratch(first, edited)
     assert relaid.kept_before >= 1
-    assert _pages_of(relaid, first) == list(scratch.pages)
-    bookmarks = [m.label for page in _pages_of(relaid, first) for m in page.marks if m.level]
+    bookmarks = [m.label for page in scratch.pages for m in page.marks if m.level]
     assert sum(1 for label in bookmarks if label.startswith("Long heading")) == 1
 
 
