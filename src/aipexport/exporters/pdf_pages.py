@@ -10,11 +10,11 @@ state (:class:`Pagination`). Given the pagination of an earlier version of the d
 compares the two documents' *units* (the children of the blocks below the chapter, such as a
 section's lead or a list: see :func:`_units`) and
 
-* keeps the earlier pages that end, with a unit to spare, before the first unit that
-  differs, and starts laying out from the state the earlier layout had there;
-* stops as soon as a page ends in the same state as an earlier page did, past the last unit
-  that differs (the units being otherwise the same, in the same places): the earlier pages
-  from there on are kept too.
+* keeps the earlier pages that end two units or more before the first unit that differs,
+  and starts laying out from the state the earlier layout had there;
+* stops as soon as a page ends in the same state as an earlier page did, two units or more
+  past the last unit that differs (the units being otherwise the same, in the same places):
+  the earlier pages from there on are kept too.
 
 Each page is written as a PDF of its own, so a page is the same bytes however it was laid
 out, and its font subsets hold its own glyphs (and are named after them, since viewers cache
