@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import functools
 import hashlib
 import html
 import io
@@ -316,8 +317,11 @@ def lineage_key(job: Job, options: str, chapter: int) -> str:
     return _digest(job, options, "chapter", str(chapter), head)
 
 
-#: The programs whose versions shape a layout, and so its bytes.
-_PROGRAMS = ("weasyprint", "pydyf", "fonttools")
+@functools.cache
+def _program_versions() -> tuple[str, ...]:
+    """The versions of the programs that shape a layout, and so its bytes (looked up once:
+    each look-up reads the installed packages' metadata)."""
+    return tuple(version(program) for program in ("weasyprint", "pydyf", "fonttools"))
 
 
 def _digest(job: Job, options: str, *parts: str) -> str:
@@ -328,7 +332,7 @@ def _digest(job: Job, options: str, *parts: str) -> str:
     for part in (
         str(_CACHE_FORMAT),
         __version__,
-        *(version(program) for program in _PROGRAMS),
+        *_program_versions(),
         options,
         job.base_url,
         str(len(job.anchors)),
