@@ -51,6 +51,19 @@ OPTIONS = {"presentational_hints": True}
 #: A WeasyPrint log record: message template, message, arguments.
 Record = tuple[str, str, tuple[str, ...]]
 
+#: Every property of a computed style that WeasyPrint 70's text module reads (its
+#: ``split_first_line`` depends on the style through these alone; a test checks the list
+#: against the installed WeasyPrint).
+_TEXT_PROPERTIES = (
+    "direction", "font_family", "font_feature_settings", "font_kerning", "font_language_override",
+    "font_size", "font_stretch", "font_style", "font_variant_alternates", "font_variant_caps",
+    "font_variant_east_asian", "font_variant_ligatures", "font_variant_numeric",
+    "font_variant_position", "font_variation_settings", "font_weight", "hyphenate_character",
+    "hyphenate_limit_chars", "hyphenate_limit_zone", "hyphens", "lang", "letter_spacing",
+    "line_height", "overflow_wrap", "tab_size", "text_decoration_line", "white_space",
+    "word_break", "word_spacing",
+)  # fmt: skip
+
 #: The parameters of WeasyPrint's ``split_first_line``, which :func:`_lines_reused` answers.
 _SPLIT_FIRST_LINE = [
     *("text", "style", "context", "max_width", "justification_spacing"),
@@ -488,11 +501,15 @@ def _lines_reused() -> Iterator[None]:
 
     WeasyPrint balances columns by laying a page's content out again and again at the same
     widths: the notes' lines are broken about eight times each, a sixth of the layout time.
-    WeasyPrint's ``split_first_line`` depends only on its arguments (the text, its computed
-    style and the document's layout context, compared by identity, and the widths), so its
-    answer can be given again. The text layout in the answer is then shared by the boxes
-    made from it; WeasyPrint changes one afterwards only to draw a ``text-overflow``
-    ellipsis, which the shipped stylesheet never asks for (and the notes carry no styles).
+    WeasyPrint's ``split_first_line`` depends only on its arguments (the text, the document's
+    layout context, compared by identity, the widths, and the computed style, through the
+    values of :data:`_TEXT_PROPERTIES` and its font configuration), so its answer can be
+    given again. Comparing styles by those values, not by identity, also answers the texts
+    of boxes whose styles are alike but not shared: each list item's marker has a style of
+    its own, and so has each contents entry's leader. The text layout in the answer is then
+    shared by the boxes made from it (drawing sets it up again for a box of another style);
+    WeasyPrint changes one afterwards only to draw a ``text-overflow`` ellipsis, which the
+    shipped stylesheet never asks for (and the notes carry no styles).
     """
     if not knows_weasyprint():
         yield
@@ -501,6 +518,19 @@ def _lines_reused() -> Iterator[None]:
 
     original = inline.split_first_line
     answers: dict[tuple[object, ...], tuple[object, object, object]] = {}
+    text_styles: dict[int, tuple[object, tuple[object, ...]]] = {}
+
+    def text_style(style: Any) -> tuple[object, ...]:
+        known = text_styles.get(id(style))
+        if known is None:
+            key: tuple[object, ...] = (id(style.font_config),)
+            key += tuple(style[name] for name in _TEXT_PROPERTIES)
+            try:
+                hash(key)
+            except TypeError:  # a value of a kind WeasyPrint 70 does not compute
+                key = (id(style),)
+            known = text_styles[id(style)] = (style, key)
+        return known[1]
 
     def split_first_line(
         text: str,
@@ -511,7 +541,7 @@ def _lines_reused() -> Iterator[None]:
         is_line_start: bool = True,
         minimum: bool = False,
     ) -> object:
-        key = (text, id(style), id(context), max_width, justification_spacing)
+        key = (text, text_style(style), id(context), max_width, justification_spacing)
         key += (is_line_start, minimum)
         if key not in answers:
             answer = original(
