@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -301,10 +302,30 @@ def test_the_notes_print_as_in_a_single_pass(printed: Printed, tmp_path: Path) -
     plain = tmp_path / "plain.pdf"
     write_pdf(printed.notes, plain, single_pass=True)
     _assert_same_pages(printed.path, plain)
+    # The contents' dots, drawn a few at a time, stay where WeasyPrint puts them one by one.
+    fast_dots, plain_dots = _leader_dots(printed.path), _leader_dots(plain)
+    assert len(fast_dots) == len(plain_dots) > 1000
+    assert max(abs(a - b) for a, b in zip(fast_dots, plain_dots, strict=True)) < 0.05
     # Printed page by page: each page brought its own subset of the body font.
     _assert_one_name_a_subset(printed.path)
     assert _subsets_of_the_body_font(printed.path) > _documents(printed.notes)
     assert _subsets_of_the_body_font(plain) == 1
+
+
+def _leader_dots(path: Path) -> list[float]:
+    """The left edges (pt) of the dots between the contents entries and their page numbers,
+    on the first two pages, in drawing order."""
+    document = pdfium.PdfDocument(path)
+    try:
+        edges = []
+        for index in range(2):
+            text = document[index].get_textpage()
+            characters = text.get_text_range()
+            for start in (match.start() for match in re.finditer(r"(?<=\. )\.(?= \.)", characters)):
+                edges.append(text.get_charbox(start)[0])
+        return edges
+    finally:
+        document.close()
 
 
 def _assert_one_name_a_subset(path: Path) -> None:

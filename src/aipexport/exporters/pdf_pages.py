@@ -51,6 +51,9 @@ OPTIONS = {"presentational_hints": True}
 #: A WeasyPrint log record: message template, message, arguments.
 Record = tuple[str, str, tuple[str, ...]]
 
+#: How many copies of a leader's pattern :func:`_leaders_in_runs` shapes as one text.
+_LEADER_RUN = 3
+
 #: Every property of a computed style that WeasyPrint 70's text module reads (its
 #: ``split_first_line`` depends on the style through these alone; a test checks the list
 #: against the installed WeasyPrint).
@@ -165,7 +168,7 @@ def print_document(
     other pages (see :func:`_written`)."""
     from weasyprint import HTML
 
-    with _lines_reused(), collected_log() as records:
+    with _lines_reused(), _leaders_in_runs(), collected_log() as records:
         document = HTML(string=html_text, base_url=base_url, url_fetcher=fetcher).render(**OPTIONS)
     return _written(document, anchors), _as_records(records)
 
@@ -191,7 +194,7 @@ def print_paged(
     from weasyprint.layout import initialize_page_maker
     from weasyprint.text.fonts import FontConfiguration
 
-    with _lines_reused(), collected_log() as records:
+    with _lines_reused(), _leaders_in_runs(), collected_log() as records:
         html = HTML(string=html_text, base_url=base_url, url_fetcher=fetcher)
         options = {**DEFAULT_OPTIONS, **OPTIONS}
         font_config, counter_style = FontConfiguration(), CounterStyle()
@@ -557,6 +560,60 @@ def _lines_reused() -> Iterator[None]:
         yield
     finally:
         inline.split_first_line = preferred.split_first_line = original
+
+
+@contextlib.contextmanager
+def _leaders_in_runs() -> Iterator[None]:
+    """While a document is laid out, fill each leader with text boxes that hold its pattern
+    a few times each, instead of one box for each time.
+
+    WeasyPrint fills a leader (the dots between a contents entry and its page number) with
+    copies of one text box, one pattern width apart from the line's end: about 6,000 boxes
+    on the notes' contents pages, each laid out, stacked and drawn on its own. A run of
+    :data:`_LEADER_RUN` copies shaped as one text puts the same glyphs at nearly the same
+    places: WeasyPrint writes each glyph's advance in whole thousandths of an em, so the
+    glyphs of a run drift from where the copies would be by less than one thousandth of an
+    em per glyph before them in the run (0.03 pt for the notes' dots); a whole contents line
+    as one run would drift by 0.3 pt. A run whose width is not that of its
+    copies (kerning between two of them) keeps the copies.
+    """
+    if not knows_weasyprint():
+        yield
+        return
+    from weasyprint.layout import inline, leader
+
+    original = inline.handle_leader
+
+    def handle_leader(context: Any, line: Any, containing_block: Any) -> None:
+        original(context, line, containing_block)
+        _, box = leader.leader_index(line)
+        copies = box.children if box is not None else ()
+        if len(copies) < 2:
+            return
+        # The copies are placed from the line's end backwards: the last is the leftmost.
+        runs = []
+        for end in range(len(copies), 0, -_LEADER_RUN):
+            first = copies[end - 1]
+            count = min(_LEADER_RUN, end)
+            text = first.text * count
+            # Through inline's name: answered by _lines_reused while it is on.
+            layout, length, resume_at, width, _, _ = inline.split_first_line(
+                text, first.style, context, None, first.justification_spacing
+            )
+            if resume_at is not None or length != len(text.encode()):
+                return
+            if abs(width - first.width * count) > 1e-6:
+                return
+            run = first.copy()
+            run.text, run.pango_layout, run.width = text, layout, width
+            runs.append(run)
+        box.children = tuple(runs)
+
+    inline.handle_leader = handle_leader
+    try:
+        yield
+    finally:
+        inline.handle_leader = original
 
 
 @contextlib.contextmanager
