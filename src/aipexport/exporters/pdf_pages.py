@@ -599,7 +599,8 @@ def _lines_reused() -> Iterator[None]:
     its own, and so has each contents entry's leader. The text layout in the answer is then
     shared by the boxes made from it (drawing sets it up again for a box of another style);
     WeasyPrint changes one afterwards only to draw a ``text-overflow`` ellipsis, which the
-    shipped stylesheet never asks for (and the notes carry no styles).
+    shipped stylesheet never asks for (and the notes carry no styles). A line's strut (its
+    least height and baseline, from the font and line height) is answered the same way.
     """
     if not knows_weasyprint():
         yield
@@ -641,12 +642,25 @@ def _lines_reused() -> Iterator[None]:
             answers[key] = (style, context, answer)
         return answers[key][2]
 
+    # A line's least height and baseline come from its style's font and line height alone
+    # (its "strut"), worked out for each line box.
+    original_strut = inline.strut
+    struts: dict[tuple[object, ...], tuple[float, float]] = {}
+
+    def strut(style: Any) -> tuple[float, float]:
+        key = text_style(style)
+        if key not in struts:
+            struts[key] = original_strut(style)
+        return struts[key]
+
     # The line layout and the widths of table cells break lines alike.
     inline.split_first_line = preferred.split_first_line = split_first_line
+    inline.strut = strut
     try:
         yield
     finally:
         inline.split_first_line = preferred.split_first_line = original
+        inline.strut = original_strut
 
 
 @contextlib.contextmanager
