@@ -20,6 +20,14 @@ Each page is written as a PDF of its own, so a page is the same bytes however it
 out, and its font subsets hold its own glyphs (and are named after them, since viewers cache
 fonts by name).
 
+While a document is laid out, :func:`_shortcuts` answers what WeasyPrint works out again
+and again with the answer it found before: a text's line breaks and a line's strut, for
+styles alike in what the text module reads (:func:`_lines_reused`), and a box's used sizes
+and flow, for boxes of one style (:func:`_used_values_reused`). Each answer is the one
+WeasyPrint would find, so the pages are those of a plain layout. A contents leader's dots
+are set a few to a text box (:func:`_leaders_in_runs`), within 0.03 pt of WeasyPrint's
+places.
+
 This is the only module that uses WeasyPrint's internals, and it is written against
 WeasyPrint 70. With another version (see :func:`knows_weasyprint`), documents are laid out
 with the public :meth:`weasyprint.HTML.render`, in full, and lines are broken as WeasyPrint
