@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
 import weasyprint.text.line_break
+from pypdf import PdfReader
 
-from aipexport.exporters.pdf_pages import _TEXT_PROPERTIES, knows_weasyprint
+from aipexport.exporters.pdf_fetch import ConfinedFetcher
+from aipexport.exporters.pdf_pages import (
+    _TEXT_PROPERTIES,
+    knows_weasyprint,
+    print_paged,
+    print_whole,
+)
 
 
 def test_the_installed_weasyprint_is_the_one_the_fast_path_knows() -> None:
@@ -22,3 +30,27 @@ def test_lines_are_answered_by_every_style_property_the_text_module_reads() -> N
         read.update(re.findall(r"style\[['\"](\w+)['\"]\]", source.read_text(encoding="utf-8")))
     assert read, "the text module reads styles"
     assert read <= set(_TEXT_PROPERTIES), sorted(read - set(_TEXT_PROPERTIES))
+
+
+def _page_texts(html_text: str) -> tuple[list[str], list[str]]:
+    """The text of each page of ``html_text`` printed page by page (with the layout
+    shortcuts) and in a single pass with WeasyPrint's public API."""
+    fetcher = ConfinedFetcher(files=(), directories=())
+    paged = print_paged(html_text, "file:///", fetcher, (), None)
+    whole, _ = print_whole(html_text, "file:///", ConfinedFetcher(files=(), directories=()))
+
+    def text(pdf: bytes) -> list[str]:
+        return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages]
+
+    return [text_ for page in paged.pages for text_ in text(page.pdf)], text(whole)
+
+
+def test_a_floated_flex_item_stays_in_the_flow() -> None:
+    # WeasyPrint tells each flex item it is not floated, whatever its style says.
+    html_text = (
+        '<div style="display: flex">before <div style="float: left; width: 50px">floated</div>'
+        " after</div>"
+    )
+    shortcut, plain = _page_texts(html_text)
+    assert shortcut == plain
+    assert "floated" in plain[0]

@@ -569,6 +569,9 @@ def _used_values_reused() -> Iterator[None]:
                 setattr(box, name, value)
 
     def is_in_normal_flow(box: Any) -> bool:
+        if "is_floated" in box.__dict__:
+            # A flex item is never floated, whatever its style says (WeasyPrint tells it so).
+            return in_normal_flow(box)
         known = flows.get(id(box.style))
         if known is None:
             known = flows[id(box.style)] = (box.style, in_normal_flow(box))
