@@ -54,3 +54,14 @@ def test_a_floated_flex_item_stays_in_the_flow() -> None:
     shortcut, plain = _page_texts(html_text)
     assert shortcut == plain
     assert "floated" in plain[0]
+
+
+def test_an_ellipsis_stays_on_the_line_that_draws_it() -> None:
+    # Both paragraphs break into the same lines, answered once; only the first is clamped.
+    words = " ".join(f"word{n}" for n in range(60))
+    html_text = (
+        f'<p style="line-clamp: 2; width: 200px">{words}</p><p style="width: 200px">{words}</p>'
+    )
+    shortcut, plain = _page_texts(html_text)
+    assert shortcut == plain
+    assert plain[0].count("…") == 1

@@ -595,6 +595,28 @@ def _used_values_reused() -> Iterator[None]:
         boxes.Box.is_in_normal_flow = in_normal_flow
 
 
+class _TextStyles:
+    """What WeasyPrint's text module reads of computed styles: called with a style, the values
+    of its :data:`_TEXT_PROPERTIES` and its font configuration, the same object for styles
+    alike in them. Holds every style it was called with, so that none's identity is reused."""
+
+    def __init__(self) -> None:
+        self._by_style: dict[int, tuple[object, tuple[object, ...]]] = {}
+        self._keys: dict[tuple[object, ...], tuple[object, ...]] = {}
+
+    def __call__(self, style: Any) -> tuple[object, ...]:
+        known = self._by_style.get(id(style))
+        if known is None:
+            key: tuple[object, ...] = (id(style.font_config),)
+            key += tuple(style[name] for name in _TEXT_PROPERTIES)
+            try:
+                key = self._keys.setdefault(key, key)
+            except TypeError:  # a value of a kind WeasyPrint 70 does not compute
+                key = (id(style),)
+            known = self._by_style[id(style)] = (style, key)
+        return known[1]
+
+
 @contextlib.contextmanager
 def _lines_reused() -> Iterator[None]:
     """While a document is laid out, answer each request to break a text's first line that
@@ -607,10 +629,10 @@ def _lines_reused() -> Iterator[None]:
     values of :data:`_TEXT_PROPERTIES` and its font configuration), so its answer can be
     given again. Comparing styles by those values, not by identity, also answers the texts
     of boxes whose styles are alike but not shared: each list item's marker has a style of
-    its own, and so has each contents entry's leader. The text layout in the answer is then
-    shared by the boxes made from it (drawing sets it up again for a box of another style);
-    WeasyPrint changes one afterwards only to draw a ``text-overflow`` ellipsis, which the
-    shipped stylesheet never asks for (and the notes carry no styles). A line's strut (its
+    its own, and so has each contents entry's leader. The text layout in an answer is then
+    shared by the boxes made from it: drawing sets it up again with each box's own style,
+    and gives a box that draws an ellipsis a layout of its own (see
+    :func:`_text_layouts_kept`). A line's strut (its
     least height and baseline, from the font and line height) is answered the same way.
     """
     if not knows_weasyprint():
@@ -620,19 +642,7 @@ def _lines_reused() -> Iterator[None]:
 
     original = inline.split_first_line
     answers: dict[tuple[object, ...], tuple[object, object, object]] = {}
-    text_styles: dict[int, tuple[object, tuple[object, ...]]] = {}
-
-    def text_style(style: Any) -> tuple[object, ...]:
-        known = text_styles.get(id(style))
-        if known is None:
-            key: tuple[object, ...] = (id(style.font_config),)
-            key += tuple(style[name] for name in _TEXT_PROPERTIES)
-            try:
-                hash(key)
-            except TypeError:  # a value of a kind WeasyPrint 70 does not compute
-                key = (id(style),)
-            known = text_styles[id(style)] = (style, key)
-        return known[1]
+    text_style = _TextStyles()
 
     def split_first_line(
         text: str,
@@ -734,32 +744,48 @@ def _text_layouts_kept() -> Iterator[None]:
     for the next box that shares it.
 
     WeasyPrint drops a box's text layout after laying it out and sets it up again to draw
-    the box, then drops it again. Boxes made from one another share theirs: each dot of a
-    contents leader is a copy of one box (thousands on the contents pages), and so are the
-    lines :func:`_lines_reused` breaks once. Setting one up again for the same text and
-    style gives the same layout; drawing changes it only for a ``text-overflow`` ellipsis,
-    which the shipped stylesheet never asks for.
+    the box, then drops it again. Boxes made from one another share theirs (the runs of a
+    contents leader are copies of one box), and so do the boxes whose lines
+    :func:`_lines_reused` answered alike. Setting one up again for the same text and a
+    style alike in what the text module reads gives the same layout. Drawing an ellipsis
+    (``text-overflow`` or ``line-clamp``) changes a layout: such a box gets one of its own.
     """
     if not knows_weasyprint():
         yield
         return
+    from weasyprint import draw
     from weasyprint.text.line_break import Layout
 
     reactivate, deactivate = Layout.reactivate, Layout.deactivate
+    draw_text = draw.draw_text
+    text_style = _TextStyles()
 
     def reactivate_once(layout: Any, style: Any) -> None:
-        if getattr(layout, "_aipexport_style", None) is not style or not hasattr(layout, "layout"):
+        key = text_style(style)
+        if getattr(layout, "_aipexport_text", None) is not key or not hasattr(layout, "layout"):
             reactivate(layout, style)
-            layout._aipexport_style = style
+            layout._aipexport_text = key
 
     def keep(layout: Any) -> None:
         return
 
+    def draw_text_ellipsis_alone(
+        stream: Any, textbox: Any, offset_x: float, text_overflow: str, *ellipsis: str
+    ) -> None:
+        if text_overflow == "ellipsis" or ellipsis[:1] not in ((), ("none",)):
+            own = copy.copy(textbox.pango_layout)
+            # Set up anew, not on the Pango layout of the one it was copied from.
+            own.__dict__.pop("_aipexport_text", None)
+            textbox.pango_layout = own
+        draw_text(stream, textbox, offset_x, text_overflow, *ellipsis)
+
     Layout.reactivate, Layout.deactivate = reactivate_once, keep
+    draw.draw_text = draw_text_ellipsis_alone
     try:
         yield
     finally:
         Layout.reactivate, Layout.deactivate = reactivate, deactivate
+        draw.draw_text = draw_text
 
 
 @contextlib.contextmanager
