@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from aipexport.diagnostics import DiagnosticSink
 from aipexport.ids import guid_for, normalise, slug
 from aipexport.model import Card, Deck, Section, Term
-from aipexport.sources import display_path
 
 TOPIC = "topic"
 TERM = "term"
@@ -37,8 +36,7 @@ def default_namespace(title: str) -> str:
 
 def build_cards(deck: Deck, options: CardOptions, sink: DiagnosticSink) -> list[Card]:
     """Every card of ``deck`` in document order, topics before the terms of their section."""
-    names = {display_path(path): path.relative_to(deck.root).as_posix() for path in deck.sources}
-    builder = _CardBuilder(deck, options, sink, names)
+    builder = _CardBuilder(deck, options, sink, dict(deck.source_names))
     return builder.build()
 
 

@@ -21,7 +21,7 @@ import click
 from aipexport import __version__
 from aipexport.config import MAX_COLUMNS, PAPERS, Config, find_project_file, load_config
 from aipexport.diagnostics import Diagnostic
-from aipexport.errors import AipexportError
+from aipexport.errors import AipexportError, UsageError
 from aipexport.pipeline import Notes, load_notes
 from aipexport.sanitize import text_of
 
@@ -42,6 +42,8 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except UsageError as error:
+            raise click.UsageError(str(error), ctx) from None
         except AipexportError as error:
             if ctx.params.get("debug"):
                 raise
@@ -94,6 +96,12 @@ def notes_options(command: Callable[..., Any]) -> Callable[..., Any]:
         "--ignore", multiple=True, metavar="CODE", help="Silence a diagnostic code (repeatable)."
     )
     @click.option("--strict", is_flag=True, help="Fail (exit 1) when there is any warning.")
+    @click.option(
+        "--lock",
+        "lock_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The lock file (default: aipexport.lock in the notes' directory).",
+    )
     @functools.wraps(command)
     def wrapper(
         sources: tuple[Path, ...],
@@ -102,6 +110,7 @@ def notes_options(command: Callable[..., Any]) -> Callable[..., Any]:
         namespace: str | None,
         ignore: tuple[str, ...],
         strict: bool,
+        lock_path: Path | None,
         **kwargs: Any,
     ) -> Any:
         config = load_config(config_file or find_project_file(sources[0]))
@@ -109,7 +118,7 @@ def notes_options(command: Callable[..., Any]) -> Callable[..., Any]:
         if ignore:
             overrides["ignore"] = config.ignore | {code.upper() for code in ignore}
         config = config.with_overrides(**overrides)
-        notes = load_notes(sources, _with_command_options(config, kwargs))
+        notes = load_notes(sources, _with_command_options(config, kwargs), lock_path)
         for diagnostic in notes.diagnostics:
             click.echo(str(diagnostic), err=True)
         # Exporters may find more (a missing glyph, a renderer warning); they return them.

@@ -95,7 +95,10 @@ class Deck:
     assets: tuple[Asset, ...] = ()
     #: The files read, in the order they were read.
     sources: tuple[Path, ...] = ()
-    #: The directory that holds the notes; images and the lock file are confined to it.
+    #: Each file's name as diagnostics show it, and as cards show it (relative to the
+    #: directory it was given from).
+    source_names: tuple[tuple[str, str], ...] = ()
+    #: The notes' directory (see :class:`aipexport.sources.Sources`).
     root: Path = field(default_factory=Path)
 
     def sections(self) -> tuple[Section, ...]:

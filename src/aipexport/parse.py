@@ -60,9 +60,9 @@ _MAX_NESTING = 60
 def parse(sources: Sources, config: Config, sink: DiagnosticSink) -> Deck:
     """Parse every file of ``sources`` into one deck; problems go to ``sink`` as diagnostics."""
     md = _markdown()
-    assets = _AssetRegistry(sources.root)
+    assets = _AssetRegistry()
     files = [
-        _FileParser(md, source, sources.root, assets, sink).parse() for source in sources.files
+        _FileParser(md, source, source.root, assets, sink).parse() for source in sources.files
     ]
     stop_terms = {normalise(t) for t in config.stop_terms}
 
@@ -106,6 +106,9 @@ def parse(sources: Sources, config: Config, sink: DiagnosticSink) -> Deck:
         intro=frozen_intro,
         assets=assets.assets(),
         sources=tuple(s.path for s in sources.files),
+        source_names=tuple(
+            (s.display, s.path.relative_to(s.root).as_posix()) for s in sources.files
+        ),
         root=sources.root,
     )
 
@@ -147,8 +150,7 @@ class _Node:
 class _AssetRegistry:
     """Images found in the notes, keyed by their real path, named by their content."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self) -> None:
         self._by_path: dict[Path, Asset] = {}
 
     def add(self, path: Path) -> Asset:
@@ -674,7 +676,8 @@ def _resolve_image(context: _RenderContext, src: str) -> Asset | None:
         context.sink.warn(location, "AIP024", f"image '{src[:60]}' is not a file and was left out")
         return None
     path = (context.source.path.parent / target).resolve()
-    if not path.is_relative_to(context.root.resolve()):
+    # Confined to the directory this file was given from, whatever else the build reads.
+    if not path.is_relative_to(context.root):
         context.sink.warn(
             location, "AIP022", f"image '{src}' is outside the notes directory and was refused"
         )

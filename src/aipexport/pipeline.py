@@ -43,10 +43,13 @@ class Notes:
     lock: Lock
 
 
-def load_notes(paths: Sequence[Path], config: Config) -> Notes:
-    """Read and parse ``paths``; raise :class:`AipexportError` when they make no card."""
+def load_notes(paths: Sequence[Path], config: Config, lock_path: Path | None = None) -> Notes:
+    """Read and parse ``paths``; raise :class:`AipexportError` when they make no card.
+
+    ``lock_path`` names the lock file; by default it lives in the notes' directory.
+    """
     sink = DiagnosticSink(ignore=config.ignore)
-    sources = read_sources(paths, max_bytes=int(config.max_input_mb * 1_000_000))
+    sources = read_sources(paths, int(config.max_input_mb * 1_000_000), lock_path)
     deck = parse(sources, config, sink)
     lock_path = sources.lock_path
     previous = read_lock(lock_path)

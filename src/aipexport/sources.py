@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from aipexport.errors import AipexportError
+from aipexport.errors import AipexportError, UsageError
 
 LOCK_NAME = "aipexport.lock"
 
@@ -29,11 +29,19 @@ class SourceFile:
     #: The path as shown in diagnostics (relative to the working directory when inside it).
     display: str
     text: str
+    #: The directory this file was given from: the directory argument that holds it, or the
+    #: file's own directory for a file argument. Its images are confined to it.
+    root: Path
 
 
 @dataclass(frozen=True)
 class Sources:
-    """The notes root (images are confined to it) and its files in order."""
+    """The notes' directory and their files in order.
+
+    ``root`` names the notes (the title and output of a directory of notes) and holds the
+    lock file unless one is given; each file's images are confined to the file's own
+    :attr:`SourceFile.root`, never to anything wider.
+    """
 
     root: Path
     files: tuple[SourceFile, ...]
@@ -60,27 +68,42 @@ def display_path(path: Path) -> str:
         return path.as_posix()
 
 
-def read_sources(paths: Sequence[Path], max_bytes: int) -> Sources:
+def read_sources(paths: Sequence[Path], max_bytes: int, lock_path: Path | None = None) -> Sources:
     """Find the Markdown files named by ``paths`` (files or directories) and read them.
 
     A directory contributes every ``.md`` file below it, in natural order of their relative
     paths; hidden files and directories are left out, and so are files whose real location is
-    outside the directory (a symlink pointing elsewhere). Raises :class:`AipexportError` with a
-    message for people when nothing can be read.
+    outside the directory (a symlink pointing elsewhere). The notes' directory is the one
+    argument's directory that holds all the others; arguments with no such directory (notes
+    from two trees) need ``lock_path``, else :class:`UsageError`: the tool never picks a place
+    to write that the user did not name. Raises :class:`AipexportError` with a message for
+    people when nothing can be read.
     """
     if not paths:
         raise AipexportError("no notes given")
     resolved = [Path(p).resolve() for p in paths]
-    # The notes' root holds every given path: images are confined to it, the lock lives in it.
-    root = Path(os.path.commonpath([p if p.is_dir() else p.parent for p in resolved]))
-    found: list[Path] = []
-    for path in resolved:
+    roots = [p if p.is_dir() else p.parent for p in resolved]
+    common = next((r for r in roots if all(o.is_relative_to(r) for o in roots)), None)
+    if common is None and lock_path is None:
+        shown = ", ".join(display_path(r) for r in dict.fromkeys(roots))
+        raise UsageError(
+            f"the notes come from directories that share no notes directory ({shown}); "
+            "name the lock file with --lock PATH"
+        )
+    root = common or roots[0]
+    # Each file, and the directory it was given from: the widest argument that names it, so
+    # that the order of the arguments never changes what a file may embed.
+    found: dict[Path, Path] = {}
+    for path, given_from in zip(resolved, roots):
         if path.is_dir():
-            found.extend(_markdown_files(path))
+            named = _markdown_files(path)
         elif path.is_file():
-            found.append(path)
+            named = [path]
         else:
             raise AipexportError(f"{display_path(path)}: no such file or directory")
+        for file in named:
+            if file not in found or found[file].is_relative_to(given_from):
+                found[file] = given_from
     if not found:
         raise AipexportError(f"{display_path(root)}: no Markdown (.md) files found")
     total = sum(_size(p) for p in found)
@@ -90,13 +113,14 @@ def read_sources(paths: Sequence[Path], max_bytes: int) -> Sources:
             "(raise it with max_input_mb in [tool.aipexport])"
         )
     files = tuple(
-        SourceFile(path, display_path(path), decode(path, _read(path)))
-        for path in dict.fromkeys(found)
+        SourceFile(path, display_path(path), decode(path, _read(path)), given_from)
+        for path, given_from in found.items()
     )
-    lock_name = (
-        f"{found[0].stem}.{LOCK_NAME}" if resolved[0].is_file() and len(paths) == 1 else LOCK_NAME
-    )
-    return Sources(root, files, root / lock_name)
+    if lock_path is None:
+        first = next(iter(found))
+        single = resolved[0].is_file() and len(paths) == 1
+        lock_path = root / (f"{first.stem}.{LOCK_NAME}" if single else LOCK_NAME)
+    return Sources(root, files, lock_path.resolve())
 
 
 def decode(path: Path, data: bytes) -> str:

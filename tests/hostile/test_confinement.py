@@ -4,6 +4,7 @@ loopback that must receive no request."""
 
 from __future__ import annotations
 
+import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,3 +91,50 @@ def test_a_user_stylesheet_cannot_reach_outside(
     assert requests == []
     assert b"SECRET-7f3a9c" not in (tmp_path / "out.pdf").read_bytes()
     assert not any(page.images for page in PdfReader(tmp_path / "out.pdf").pages)
+
+
+def _tree(directory: Path) -> set[Path]:
+    return {p for p in directory.rglob("*")}
+
+
+def test_each_file_embeds_only_from_the_directory_it_was_given_from(tmp_path: Path) -> None:
+    """A note given next to one from another tree cannot reach into that tree, or above."""
+    mine, theirs = tmp_path / "mine", tmp_path / "theirs"
+    mine.mkdir()
+    theirs.mkdir()
+    (theirs / "private.png").write_bytes(SECRET)
+    (mine / "own.png").write_bytes(SECRET[:-13])  # the same picture without the marker
+    (mine / "a.md").write_text("# A\n\n## One\n- own ![own](own.png)\n")
+    (theirs / "b.md").write_text("# B\n\n## Two\n- kept ![mine](../mine/own.png)\n")
+    (mine / "c.md").write_text("# C\n\n## Three\n- up ![theirs](../theirs/private.png)\n")
+    lock = tmp_path / "locks" / "deck.lock"
+    lock.parent.mkdir()
+    before = _tree(tmp_path)
+    result = run_cli(
+        ["anki", mine / "a.md", mine / "c.md", theirs / "b.md", "--lock", lock,
+         "-o", tmp_path / "out" / "deck.apkg"]
+    )  # fmt: skip
+    assert result.stderr.count("[AIP022]") == 2  # b.md reaching into mine/, c.md into theirs/
+    with zipfile.ZipFile(tmp_path / "out" / "deck.apkg") as archive:
+        assert all(b"SECRET-7f3a9c" not in archive.read(name) for name in archive.namelist())
+        assert len(json.loads(archive.read("media"))) == 1  # a.md's own picture
+    written = _tree(tmp_path) - before
+    assert written == {tmp_path / "out", tmp_path / "out" / "deck.apkg", lock}
+
+
+def test_notes_from_two_trees_need_a_named_lock(tmp_path: Path) -> None:
+    """With no directory that holds every argument, the tool writes nothing and asks."""
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / f"{name}.md").write_text(f"# {name}\n\n## S\n- text\n")
+    before = _tree(tmp_path)
+    result = run_cli(
+        ["anki", tmp_path / "a" / "a.md", tmp_path / "b" / "b.md", "-o", tmp_path / "x.apkg"],
+        expect=2,
+    )
+    assert "--lock" in result.stderr
+    assert _tree(tmp_path) == before
+    # One directory that holds the others is the notes' directory: the lock goes there.
+    run_cli(["anki", tmp_path / "a", tmp_path / "a" / "a.md", "-o", tmp_path / "x.apkg"])
+    assert (tmp_path / "a" / "aipexport.lock").is_file()
+    assert not (tmp_path / "aipexport.lock").exists()
