@@ -61,9 +61,7 @@ def parse(sources: Sources, config: Config, sink: DiagnosticSink) -> Deck:
     """Parse every file of ``sources`` into one deck; problems go to ``sink`` as diagnostics."""
     md = _markdown()
     assets = _AssetRegistry()
-    files = [
-        _FileParser(md, source, source.root, assets, sink).parse() for source in sources.files
-    ]
+    files = [_FileParser(md, source, source.root, assets, sink).parse() for source in sources.files]
     stop_terms = {normalise(t) for t in config.stop_terms}
 
     if len(files) == 1:

@@ -94,7 +94,7 @@ def read_sources(paths: Sequence[Path], max_bytes: int, lock_path: Path | None =
     # Each file, and the directory it was given from: the widest argument that names it, so
     # that the order of the arguments never changes what a file may embed.
     found: dict[Path, Path] = {}
-    for path, given_from in zip(resolved, roots):
+    for path, given_from in zip(resolved, roots, strict=True):
         if path.is_dir():
             named = _markdown_files(path)
         elif path.is_file():
