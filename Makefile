@@ -22,11 +22,18 @@ endif
 export SOURCE_DATE_EPOCH
 
 .DEFAULT_GOAL := help
-.PHONY: help check cards anki html pdf dist test fuzz bench lint goldens system-packages clean
+.PHONY: help check cards anki html pdf dist test fuzz bench lint goldens system-packages pdf-libraries clean
 
 # Debian packages the tests need: Chromium draws the card faces (as Anki's own web view
 # does); setpriv (util-linux) runs permission checks as an unprivileged user.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Shared libraries the PDF needs, as soname:Debian package. WeasyPrint lays text out with
+# Pango and subsets fonts with HarfBuzz's subsetter; without the subsetter it falls back to
+# fontTools, which is twice as slow and warns on every build.
+PDF_LIBRARIES := libpango-1.0.so.0:libpango-1.0-0 libpangoft2-1.0.so.0:libpangoft2-1.0-0 \
+	libfontconfig.so.1:libfontconfig1 libharfbuzz-subset.so.0:libharfbuzz-subset0
+LDCONFIG := $(shell command -v ldconfig || echo /sbin/ldconfig)
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -50,13 +57,13 @@ cards: $(VENV)/.installed ## Print the cards the notes make
 anki: $(VENV)/.installed ## Build the Anki deck (build/aws-ai-practitioner.apkg)
 	$(BIN)/aipexport anki $(NOTES) -o $(BUILD)/$(NAME).apkg
 
-html: $(VENV)/.installed ## Write the cheat-sheet as one web page (build/...html)
+html: $(VENV)/.installed pdf-libraries ## Write the cheat-sheet as one web page (build/...html)
 	$(BIN)/aipexport html $(NOTES) -o $(BUILD)/$(NAME).html
 
-pdf: $(VENV)/.installed ## Print the cheat-sheet (build/aws-ai-practitioner.pdf)
+pdf: $(VENV)/.installed pdf-libraries ## Print the cheat-sheet (build/aws-ai-practitioner.pdf)
 	$(BIN)/aipexport pdf $(NOTES) -o $(BUILD)/$(NAME).pdf
 
-dist: $(VENV)/.installed ## Release files in build/dist: .apkg, .pdf and SHA256SUMS (TAG=vX.Y.Z checks the version)
+dist: $(VENV)/.installed pdf-libraries ## Release files in build/dist: .apkg, .pdf and SHA256SUMS (TAG=vX.Y.Z checks the version)
 	@version=$$($(BIN)/aipexport --version | sed 's/.* //'); \
 	if [ -n "$(TAG)" ] && [ "$(TAG)" != "v$$version" ]; then \
 	  echo "tag $(TAG) does not match the package version $$version in pyproject.toml" >&2; exit 1; \
@@ -81,10 +88,23 @@ system-packages: ## Install the Debian packages the tests need, when missing
 	  $(SUDO) apt-get update && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends util-linux; }
 
-test: lint system-packages ## Lint, then run the whole test suite
+pdf-libraries: ## Install the shared libraries the PDF needs (Debian, Ubuntu), when missing
+	@[ "$$(uname -s)" = Linux ] || exit 0; missing=""; \
+	for entry in $(PDF_LIBRARIES); do \
+	  $(LDCONFIG) -p 2>/dev/null | grep -qF "$${entry%%:*} " || missing="$$missing $${entry##*:}"; \
+	done; \
+	[ -n "$$missing" ] || exit 0; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "The PDF needs these libraries (Debian names):$$missing; install them" >&2; exit 1; \
+	fi; \
+	echo "Installing what the PDF needs:$$missing"; \
+	$(SUDO) apt-get update -qq && \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null
+
+test: lint system-packages pdf-libraries ## Lint, then run the whole test suite
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.installed ## Time the builds (medians, peak memory) and update the README table
+bench: $(VENV)/.installed pdf-libraries ## Time the builds (medians, peak memory) and update the README table
 	$(BIN)/python benchmarks/bench.py
 
 fuzz: $(VENV)/.installed-test ## Fuzz the parser and the deck with many random notes (minutes)

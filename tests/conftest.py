@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -44,7 +44,13 @@ def as_unprivileged_user(command: list[str]) -> list[str]:
 AIPEXPORT = Path(sys.executable).parent / "aipexport"
 
 
-@pytest.fixture(autouse=True)
-def _fixed_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Builds in tests are dated like release builds unless a test says otherwise."""
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01
+@pytest.fixture(autouse=True, scope="session")
+def _fixed_epoch() -> Iterator[None]:
+    """Builds in tests are dated like release builds unless a test says otherwise.
+
+    Session-wide, so that it is in force before any module- or session-scoped fixture
+    builds (a test that needs another date sets it with its own ``monkeypatch``).
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01
+        yield

@@ -101,6 +101,12 @@ def _print_in_one_pass(job: Job) -> tuple[bytes, list[DocumentLayout]]:
 
 
 _MISSING_GLYPH = ".notdef glyph rendered"
+_NO_HARFBUZZ_SUBSET = "Using fontTools instead of HarfBuzz-Subset"
+_NO_HARFBUZZ_SUBSET_ADVICE = (
+    "HarfBuzz's font subsetter is not installed, so fonts are subset with fontTools, about "
+    "twice as slowly: install libharfbuzz-subset0 (Debian, Ubuntu; 'make pdf' does) or "
+    "harfbuzz (Homebrew)"
+)
 #: Characters no font has that get a warning each; the rest are summed up in one.
 _MISSING_GLYPHS_NAMED = 10
 _CSS_POSITION = re.compile(r" at (\d+):(\d+)\b")
@@ -114,6 +120,9 @@ def _diagnostics(layouts: list[DocumentLayout], notes: Notes, page: Page) -> lis
     for template, message, args in (r for layout in layouts for r in layout.all_records()):
         if template.startswith(_MISSING_GLYPH) and args:
             missing.setdefault(args[0], None)
+        elif template.startswith(_NO_HARFBUZZ_SUBSET):
+            # Said once per font by WeasyPrint; one line that says what to do is enough.
+            out.setdefault(Diagnostic(None, "AIP051", _NO_HARFBUZZ_SUBSET_ADVICE))
         elif not any(url in message for url in refused):
             out.setdefault(Diagnostic(_stylesheet_location(message, page), "AIP051", message))
     characters = list(missing)

@@ -43,6 +43,7 @@ import functools
 import hashlib
 import inspect
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -462,7 +463,7 @@ def _written(
         }
         page.bookmarks = []
         try:
-            with _text_layouts_kept(), collected_log() as records:
+            with _text_layouts_kept(), _font_dates_fixed(), collected_log() as records:
                 pdf = document.copy([page]).write_pdf(finisher=_name_font_subsets)
         finally:
             page.anchors, page.bookmarks = own, bookmarks
@@ -478,8 +479,34 @@ def print_whole(html_text: str, base_url: str, fetcher: URLFetcher) -> tuple[byt
 
     with collected_log() as records:
         document = HTML(string=html_text, base_url=base_url, url_fetcher=fetcher).render(**OPTIONS)
-        pdf = document.write_pdf()
+        with _font_dates_fixed():
+            pdf = document.write_pdf()
     return pdf, list(_as_records(records))
+
+
+#: The date written into every embedded font subset (Unix seconds).
+_FONT_DATE = "0"
+
+
+@contextlib.contextmanager
+def _font_dates_fixed() -> Iterator[None]:
+    """While a PDF is written, font subsets made by fontTools carry :data:`_FONT_DATE`.
+
+    Where HarfBuzz's subsetter is missing, WeasyPrint subsets fonts with fontTools, which
+    stamps each subset's ``head`` table with the clock unless ``SOURCE_DATE_EPOCH`` is set:
+    two builds of the same notes would differ. The date of a font subset means nothing to a
+    reader, and a constant keeps cached pages and cold ones the same bytes, whatever date
+    the build carries.
+    """
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = _FONT_DATE
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved
 
 
 def _name_font_subsets(document: Any, pdf: pydyf.PDF) -> None:
