@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aipexport.diagnostics import DiagnosticSink
+from aipexport.doc import Paragraph
 from aipexport.ids import guid_for, normalise, slug
 from aipexport.model import Card, Deck, Section, Term
+from aipexport.render.card import CardRenderer
 
 TOPIC = "topic"
 TERM = "term"
@@ -48,11 +50,12 @@ class _CardBuilder:
         self.options = options
         self.sink = sink
         self.names = names
+        self.render = CardRenderer()
 
     def build(self) -> list[Card]:
         groups: dict[tuple[str, ...], list[Section]] = {}
         for section in self.deck.sections():
-            if section.body_html:
+            if section.body:
                 groups.setdefault(tuple(normalise(p) for p in section.path), []).append(section)
         for sections in groups.values():
             first = sections[0]
@@ -67,7 +70,7 @@ class _CardBuilder:
         term_keys: set[tuple[str, ...]] = set()
         emitted: set[tuple[str, ...]] = set()
         for section in self.deck.sections():
-            if not section.body_html:
+            if not section.body:
                 continue
             group_key = tuple(normalise(p) for p in section.path)
             if group_key not in emitted:
@@ -83,7 +86,9 @@ class _CardBuilder:
 
     def _tags(self, section: Section, kind: str) -> tuple[str, ...]:
         path_tag = "::".join(slug(p) for p in (self.options.namespace, *section.path))
-        return (path_tag, f"aipexport::{kind}")
+        # Obsidian's nested tags (#a/b) are Anki's hierarchical tags (a::b).
+        own = (t.replace("/", "::") for t in section.tags)
+        return tuple(dict.fromkeys((path_tag, *own, f"aipexport::{kind}")))
 
     def _source(self, section_or_term: Section | Term) -> str:
         location = section_or_term.location
@@ -91,10 +96,11 @@ class _CardBuilder:
 
     def _topic(self, sections: list[Section]) -> Card:
         first = sections[0]
-        back = '<hr class="continued">'.join(s.body_html for s in sections)
+        back = '<hr class="continued">'.join(self.render.blocks(s.body).strip() for s in sections)
         breadcrumb = html.escape(BREADCRUMB_SEPARATOR.join(first.path[:-1]))
         source = self._source(first)
-        front = _front(breadcrumb, first.heading_html)
+        heading_html = self.render.inlines(first.title).strip()
+        front = _front(breadcrumb, heading_html)
         return Card(
             guid=guid_for(self.options.namespace, TOPIC, first.path),
             kind=TOPIC,
@@ -106,7 +112,7 @@ class _CardBuilder:
             source=source,
             key=first.path,
             fields=(
-                ("Front", first.heading_html),
+                ("Front", heading_html),
                 ("Back", back),
                 ("Breadcrumb", breadcrumb),
                 ("Source", html.escape(source)),
@@ -132,19 +138,26 @@ class _CardBuilder:
             )
         context = html.escape(BREADCRUMB_SEPARATOR.join((*section.path, *term.parents)))
         source = self._source(term)
+        term_html = self.render.inlines(term.title).strip() or html.escape(term.text)
+        lead, *rest = term.definition
+        definition_html = (
+            self.render.block(lead).strip() + self.render.blocks(rest).strip()
+            if isinstance(lead, Paragraph)
+            else self.render.blocks(term.definition).strip()
+        )
         return Card(
             guid=guid_for(self.options.namespace, TERM, key),
             kind=TERM,
             deck=self._deck_name(section),
-            front=_front(context, term.html),
-            back=term.definition_html,
+            front=_front(context, term_html),
+            back=definition_html,
             tags=self._tags(section, TERM),
             location=term.location,
             source=source,
             key=key,
             fields=(
-                ("Term", term.html),
-                ("Definition", term.definition_html),
+                ("Term", term_html),
+                ("Definition", definition_html),
                 ("Context", context),
                 ("Source", html.escape(source)),
                 ("Reverse", "y" if self.options.reverse_terms else ""),

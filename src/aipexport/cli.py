@@ -142,7 +142,7 @@ _CONFIG_KEYS = frozenset(Config.__dataclass_fields__)
 
 def _summary(notes: Notes) -> str:
     kinds = Counter(card.kind for card in notes.cards)
-    sections = sum(1 for s in notes.deck.sections() if s.body_html)
+    sections = sum(1 for s in notes.deck.sections() if s.body)
     return (
         f"{_count(len(notes.sources.files), 'file')}, {_count(sections, 'section')}, "
         f"{_count(len(notes.cards), 'card')} ({kinds['topic']} topic, {kinds['term']} term), "

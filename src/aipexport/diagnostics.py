@@ -29,14 +29,18 @@ CODES: dict[str, str] = {
     "AIP022": "an image outside the notes directory was refused",
     "AIP023": "a remote image was refused (the tool never fetches)",
     "AIP024": "an image is not a supported file type or URL",
+    "AIP025": "an embedded note (![[Note]]) is shown as a link to it",
     "AIP030": "an HTML tag outside the allow-list is shown as text",
     "AIP031": "a link with an unsafe URL was shown as text",
+    "AIP032": "<script> and <style> blocks are page machinery, not notes, and were dropped",
+    "AIP033": "a relative link to a file outside the build keeps its text, not its link",
     "AIP040": "a heading was renamed or moved; its cards keep their identity",
     "AIP041": "the lock file could not be saved; rename detection starts afresh next build",
     "AIP042": "the namespace changed; every card gets a new identity",
     "AIP050": "no available font has a glyph for a character",
     "AIP051": "the PDF renderer reported a problem",
     "AIP052": "the page refused a resource outside the notes' images and the templates",
+    "AIP060": "a formula could not be drawn and is shown as TeX",
 }
 
 

@@ -1,15 +1,21 @@
 """The typed model every exporter lays out.
 
-The parser builds it once; nothing downstream reads Markdown again. All HTML held here has
-already passed the one allow-list in :mod:`aipexport.sanitize`, so an exporter may insert it
-into a page or a card as it is.
+The parser builds it once; nothing downstream reads Markdown again. Headings, bodies and
+definitions are document trees (:mod:`aipexport.doc`); each exporter renders them its own way
+(:mod:`aipexport.render`).
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+from aipexport.ids import normalise
+
+if TYPE_CHECKING:
+    from aipexport.doc import Block, Inline
 
 CardKind = Literal["topic", "term"]
 
@@ -44,8 +50,8 @@ class Term:
     """
 
     text: str
-    html: str
-    definition_html: str
+    title: tuple[Inline, ...]
+    definition: tuple[Block, ...]
     parents: tuple[str, ...]
     location: SourceLocation
 
@@ -55,22 +61,24 @@ class Section:
     """A heading and what stands under it up to the next heading of any level.
 
     ``path`` is the chain of heading texts from the chapter down to this section; it is what
-    identifies the section (see :mod:`aipexport.ids`). ``body_html`` is empty when the section
-    has no body of its own (only sub-sections).
+    identifies the section (see :mod:`aipexport.ids`). ``body`` is empty when the section has
+    no body of its own (only sub-sections, or nothing: an outline the author has not filled in).
     """
 
     heading: str
-    heading_html: str
+    title: tuple[Inline, ...]
     #: 0 for a chapter (or the introduction), 1 for its sections, and so on.
     depth: int
     path: tuple[str, ...]
     anchor: str
-    body_html: str
+    body: tuple[Block, ...]
     terms: tuple[Term, ...]
     location: SourceLocation
     children: tuple[Section, ...] = ()
     #: Words of body text, for layout decisions and statistics.
     word_count: int = 0
+    #: ``#tags`` written in the section's text (without ``#``), in order.
+    tags: tuple[str, ...] = ()
 
     def walk(self) -> tuple[Section, ...]:
         """This section and all its descendants in document order."""
@@ -82,7 +90,7 @@ class Section:
     @property
     def has_content(self) -> bool:
         """True when this section or a descendant has a body."""
-        return any(s.body_html for s in self.walk())
+        return any(s.body for s in self.walk())
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,23 @@ class Deck:
     source_names: tuple[tuple[str, str], ...] = ()
     #: The notes' directory (see :class:`aipexport.sources.Sources`).
     root: Path = field(default_factory=Path)
+    #: Where links to notes lead: ``(page, heading)`` (normalised; ``heading`` ``""`` for the
+    #: page itself) and the anchor of that section.
+    anchors: tuple[tuple[tuple[str, str], str], ...] = ()
+
+    def anchor_for(self, page: str | None, heading: str | None) -> str | None:
+        """The anchor of the section a link to ``page`` (a file name without suffix) and
+        ``heading`` leads to; ``None`` when it is not part of the build."""
+        if page is None:
+            return None
+        key = normalise(page)
+        if heading:
+            return self._anchor_table.get((key, normalise(heading.rsplit("#", 1)[-1])))
+        return self._anchor_table.get((key, ""))
+
+    @functools.cached_property
+    def _anchor_table(self) -> dict[tuple[str, str], str]:
+        return dict(self.anchors)
 
     def sections(self) -> tuple[Section, ...]:
         """Every section of every chapter in document order (the introduction first)."""

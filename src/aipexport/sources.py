@@ -32,6 +32,9 @@ class SourceFile:
     #: The directory this file was given from: the directory argument that holds it, or the
     #: file's own directory for a file argument. Its images are confined to it.
     root: Path
+    #: The file as cards name it: relative to the notes' directory (when notes come from
+    #: trees that share none, with the name of the directory it was given from in front).
+    name: str
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,15 @@ def read_sources(paths: Sequence[Path], max_bytes: int, lock_path: Path | None =
             "(raise it with max_input_mb in [tool.aipexport])"
         )
     files = tuple(
-        SourceFile(path, display_path(path), decode(path, _read(path)), given_from)
+        SourceFile(
+            path,
+            display_path(path),
+            decode(path, _read(path)),
+            given_from,
+            path.relative_to(common).as_posix()
+            if common
+            else f"{given_from.name}/{path.relative_to(given_from).as_posix()}",
+        )
         for path, given_from in found.items()
     )
     if lock_path is None:

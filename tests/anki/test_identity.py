@@ -133,7 +133,9 @@ def test_notes_from_two_directories(tmp_path: Path) -> None:
     second = _notes(tmp_path / "y", "# B\n\n## Two\n- from y\n", "b.md")
     (tmp_path / "y" / "pic.png").write_bytes(PNG)
     second.write_text(second.read_text() + "- a picture ![p](pic.png)\n")
-    result = run_cli(["cards", "--format", "json", first, second])
+    # Two trees share no notes directory: the lock file must be named.
+    lock = tmp_path / "deck.lock"
+    result = run_cli(["cards", "--format", "json", first, second, "--lock", lock])
     sources = [card["source"] for card in json.loads(result.stdout)]
     assert sources == ["x/a.md:3", "y/b.md:3"]
     assert "[AIP02" not in result.stderr  # the picture beside b.md is inside the notes

@@ -21,22 +21,23 @@ import re
 import string
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from itertools import groupby, islice
+from itertools import groupby
 from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
 
-from aipexport import __version__, templates
+from aipexport import __version__, doc, templates
 from aipexport.config import Config
 from aipexport.diagnostics import Diagnostic
 from aipexport.errors import AipexportError
 from aipexport.model import Deck, Section, SourceLocation
 from aipexport.outputs import build_epoch, write_atomically
 from aipexport.pipeline import Notes
+from aipexport.render.page import PageRenderer
 from aipexport.sources import display_path
 
 #: Paper sizes in millimetres, portrait.
@@ -132,15 +133,6 @@ _NO_HTML = Markup()
 
 
 @dataclass(frozen=True)
-class Block:
-    """A stretch of a section's body: text that flows in the columns, or a table too wide for
-    one column, set across the page."""
-
-    html: Markup
-    wide: bool = False
-
-
-@dataclass(frozen=True)
 class Piece:
     """A piece of a section, as ``section.html`` prints it.
 
@@ -220,8 +212,10 @@ def render_page(notes: Notes, url_for: UrlFor) -> Page:
     )
 
     epoch = datetime.fromtimestamp(build_epoch(deck.sources), tz=timezone.utc)
-    section_count = sum(1 for s in deck.sections() if s.body_html)
-    chapters = _chapter_views(deck, layout)
+    section_count = sum(1 for s in deck.sections() if s.body)
+    assets = {asset.name: asset.path for asset in deck.assets}
+    renderer = PageRenderer(deck, lambda name: url_for(assets[name]))
+    chapters = _chapter_views(deck, layout, renderer)
     html = _render(
         environment,
         "page.html",
@@ -240,9 +234,6 @@ def render_page(notes: Notes, url_for: UrlFor) -> Page:
         layout=layout,
         stylesheet=Markup(stylesheet),
     )
-    for asset in deck.assets:
-        # Asset names are content hashes, so the exact attribute text names one image only.
-        html = html.replace(f'src="{asset.name}"', f'src="{url_for(asset.path)}"')
     return Page(html, layout, tuple(diagnostics), stylesheet_file, _style_line(html, stylesheet))
 
 
@@ -351,27 +342,31 @@ def template_file(reference: str, user_dir: Path | None) -> Path | None:
 # The deck as the templates see it
 
 
-def _chapter_views(deck: Deck, layout: PageLayout) -> tuple[ChapterView, ...]:
+def _chapter_views(
+    deck: Deck, layout: PageLayout, renderer: PageRenderer
+) -> tuple[ChapterView, ...]:
     chapters = [deck.intro] if deck.intro else []
     chapters.extend(deck.chapters)
-    return tuple(_chapter_view(chapter, layout, deck) for chapter in chapters)
+    return tuple(_chapter_view(chapter, layout, deck, renderer) for chapter in chapters)
 
 
-def _chapter_view(chapter: Section, layout: PageLayout, deck: Deck) -> ChapterView:
-    heading = _heading_view(chapter)
+def _chapter_view(
+    chapter: Section, layout: PageLayout, deck: Deck, renderer: PageRenderer
+) -> ChapterView:
+    heading = _heading_view(chapter, renderer)
     if chapter is deck.intro:
         # The introduction's heading is the deck title, already on the first page.
         heading = HeadingView(heading.anchor, 0, 2, "Introduction", Markup("Introduction"))
-    pieces = _pieces((), chapter.body_html, layout) if chapter.body_html else []
+    pieces = _pieces((), chapter.body, layout, renderer) if chapter.body else []
     pending: list[HeadingView] = []
     for section in chapter.walk()[1:]:
         if not section.has_content:
             continue
-        pending.append(_heading_view(section))
+        pending.append(_heading_view(section, renderer))
         # A section with no body of its own always has a descendant with one (has_content),
         # which comes next in document order and takes the pending headings along.
-        if section.body_html:
-            pieces.extend(_pieces(tuple(pending), section.body_html, layout))
+        if section.body:
+            pieces.extend(_pieces(tuple(pending), section.body, layout, renderer))
             pending = []
     runs = [
         Run(wide, tuple(group)) for wide, group in groupby(pieces, key=lambda piece: piece.wide)
@@ -379,7 +374,12 @@ def _chapter_view(chapter: Section, layout: PageLayout, deck: Deck) -> ChapterVi
     return ChapterView(heading, tuple(runs))
 
 
-def _pieces(headings: tuple[HeadingView, ...], body_html: str, layout: PageLayout) -> list[Piece]:
+def _pieces(
+    headings: tuple[HeadingView, ...],
+    body: tuple[doc.Block, ...],
+    layout: PageLayout,
+    renderer: PageRenderer,
+) -> list[Piece]:
     """A section's pieces, with the first lines of its body kept with its headings.
 
     Keeping a heading with its first line through ``break-after: avoid`` alone is correct but
@@ -388,160 +388,121 @@ def _pieces(headings: tuple[HeadingView, ...], body_html: str, layout: PageLayou
     unknown, so the columns grow one pixel per full layout. As one box, heading and first
     line tell the balancer exactly how much room they need.
     """
-    blocks = _blocks(body_html, layout)
-    if not blocks:
+    runs = _runs(body, layout)
+    if not runs:
         return [Piece(headings, end=True)]
     pieces = []
-    for index, block in enumerate(blocks):
-        if index == 0 and headings and not block.wide:
-            lead, rest = _split_first_item(str(block.html))
-            pieces.append(Piece(headings, Markup(lead), Markup(rest if rest.strip() else "")))
+    for index, (wide, blocks) in enumerate(runs):
+        if index == 0 and headings and not wide:
+            lead, rest = _lead(blocks, renderer)
+            pieces.append(Piece(headings, Markup(lead), Markup(rest)))
         else:
-            pieces.append(Piece(headings if index == 0 else (), html=block.html, wide=block.wide))
+            html = Markup(renderer.blocks(blocks))
+            pieces.append(Piece(headings if index == 0 else (), html=html, wide=wide))
     pieces[-1] = replace(pieces[-1], end=True)
     return pieces
 
 
-def _heading_view(section: Section) -> HeadingView:
+def _heading_view(section: Section, renderer: PageRenderer) -> HeadingView:
     return HeadingView(
         anchor=section.anchor,
         depth=section.depth,
         level=min(section.depth + 2, 6),
         text=section.heading,
-        html=Markup(section.heading_html),
+        html=Markup(renderer.inlines(section.title).strip()),
     )
 
 
 # ----------------------------------------------------------------------------------------------
 # Wide tables: lifted out of the text to be set across the page
 
-# A start or end tag of sanitized HTML; quoted attribute values may hold ">".
-_TAG = re.compile(r'<(?P<end>/?)(?P<name>[a-zA-Z][a-zA-Z0-9]*)(?:"[^"]*"|\'[^\']*\'|[^>"\'])*>')
-_VOID = frozenset({"br", "img", "hr", "wbr", "col", "input", "source"})
-_CELL = re.compile(r"<t[hd]\b[^>]*>(.*?)</t[hd]>", re.DOTALL)
-_ROW = re.compile(r"<tr\b[^>]*>(.*?)</tr>", re.DOTALL)
-_LINE_BREAK = re.compile(r"<br\s*/?>")
-_ANY_TAG = re.compile(r"<[^>]*>")
-_BLANK_PARAGRAPH = re.compile(r"<p>(?:\s|<br\s*/?>)*</p>\n?")
 #: Characters of a cell line counted towards a table's width: longer cells wrap.
 _CELL_CHARACTERS = 18
 _CELL_PADDING_CHARACTERS = 2
 
 
-def _blocks(body_html: str, layout: PageLayout) -> tuple[Block, ...]:
-    """``body_html`` cut around its top-level tables that are too wide for one column."""
-    # A paragraph left with nothing but line breaks (where the notes had images on a line of
-    # their own) would print as blank lines.
-    body_html = _BLANK_PARAGRAPH.sub("", body_html)
-    blocks: list[Block] = []
-    position = 0
-    for start, end in _top_level_tables(body_html):
-        table = body_html[start:end]
-        if layout.columns == 1 or _table_characters(table) <= layout.column_characters:
-            continue
-        if body_html[position:start].strip():
-            blocks.append(Block(Markup(body_html[position:start])))
-        blocks.append(Block(Markup(table), wide=True))
-        position = end
-    if body_html[position:].strip():
-        blocks.append(Block(Markup(body_html[position:])))
-    return tuple(blocks)
+def _runs(
+    body: tuple[doc.Block, ...], layout: PageLayout
+) -> list[tuple[bool, tuple[doc.Block, ...]]]:
+    """``body`` cut around its top-level tables that are too wide for one column: runs of
+    blocks, each marked wide (one table set across the page) or not."""
+    runs: list[tuple[bool, tuple[doc.Block, ...]]] = []
+    flowing: list[doc.Block] = []
+    for block in body:
+        if (
+            isinstance(block, doc.Table)
+            and layout.columns > 1
+            and _table_characters(block) > layout.column_characters
+        ):
+            if flowing:
+                runs.append((False, tuple(flowing)))
+                flowing = []
+            runs.append((True, (block,)))
+        else:
+            flowing.append(block)
+    if flowing:
+        runs.append((False, tuple(flowing)))
+    return runs
+
+
+def _table_characters(table: doc.Table) -> int:
+    """How many characters wide a table wants to be, each column counted up to a cap."""
+    widths: list[int] = []
+    for row in (table.header, *table.rows):
+        for index, cell in enumerate(row):
+            lines: list[list[doc.Inline]] = [[]]
+            for node in cell.children:
+                if isinstance(node, doc.LineBreak) or (
+                    isinstance(node, doc.RawHtml) and node.html.startswith("<br")
+                ):
+                    lines.append([])
+                else:
+                    lines[-1].append(node)
+            longest = max(len(doc.plain_text(tuple(line))) for line in lines)
+            if index == len(widths):
+                widths.append(0)
+            widths[index] = max(widths[index], min(longest, _CELL_CHARACTERS))
+    return sum(widths) + _CELL_PADDING_CHARACTERS * len(widths)
 
 
 #: The longest first item (in characters of text) that still moves with its heading as one
 #: unbreakable unit; about eight lines of a column.
 _LEAD_CHARACTERS = 360
-_START = re.compile(r'\bstart="(\d+)"')
 
 
-def _split_first_item(fragment: str) -> tuple[str, str]:
-    """``fragment`` cut after its first line or so: the text of its first list item (its
-    sub-list goes on with the rest), or its first block if that is short.
+def _lead(blocks: tuple[doc.Block, ...], renderer: PageRenderer) -> tuple[str, str]:
+    """``blocks`` as HTML cut after their first line or so: the text of the first list item
+    (its sub-list goes on with the rest), or the first block if that is short.
 
     The two parts read as one: a list cut in two numbers on, and an item cut before its
-    sub-list goes on as an item without a marker. Returns ``("", fragment)`` when the first
-    part would be too long to move as one unit, or is not an element.
+    sub-list goes on as an item without a marker. Returns ``("", html)`` when the first part
+    would be too long to move as one unit.
     """
-    first = next(_top_level_elements(fragment), None)
-    if first is None or fragment[: first.start].strip():
-        return "", fragment
-    cut, continued = first.end, False
-    if first.name in ("ul", "ol"):
-        item, *others = islice(_top_level_elements(fragment, first.content_start), 2)
-        if others:
-            cut = item.end
-        for child in _top_level_elements(fragment, item.content_start):
-            if child.name in ("ul", "ol"):
-                if _ANY_TAG.sub("", fragment[item.content_start : child.start]).strip():
-                    cut, continued = child.start, True
-                break
-    if len(_ANY_TAG.sub("", fragment[first.start : cut])) > _LEAD_CHARACTERS:
-        return "", fragment
-    if cut == first.end:
-        return fragment[:cut], fragment[cut:]
-    reopen = fragment[first.start : first.content_start]
-    if first.name == "ol":
-        number = int(match.group(1)) if (match := _START.search(reopen)) else 1
-        # An unmarked item still counts: the list numbers on from it.
-        reopen = f'<ol start="{number if continued else number + 1}">'
-    if continued:
-        return (
-            f"{fragment[:cut]}</li></{first.name}>",
-            f'{reopen}<li class="continued">{fragment[cut:]}',
+    first, others = blocks[0], blocks[1:]
+    rest_html = renderer.blocks(others)
+    if isinstance(first, doc.ListBlock):
+        item, *more = first.items
+        split = next(
+            (i for i, b in enumerate(item.children) if isinstance(b, doc.ListBlock) and i > 0),
+            None,
         )
-    return f"{fragment[:cut]}</{first.name}>", reopen + fragment[cut:]
-
-
-@dataclass(frozen=True)
-class _Element:
-    name: str
-    start: int
-    #: Where its content starts (after the start tag) and where it ends (after the end tag).
-    content_start: int
-    end: int
-
-
-def _top_level_elements(fragment: str, offset: int = 0) -> Iterator[_Element]:
-    """The elements at the outermost level of ``fragment[offset:]``, in order; it stops at an
-    end tag that closes an element opened before ``offset``."""
-    depth = 0
-    opened: re.Match[str] | None = None
-    for tag in _TAG.finditer(fragment, offset):
-        name = tag.group("name").lower()
-        void = name in _VOID or tag.group(0).endswith("/>")
-        if tag.group("end"):
-            depth -= 1
-            if depth < 0:
-                return
-            if depth == 0 and opened is not None:
-                yield _Element(name, opened.start(), opened.end(), tag.end())
-        elif void:
-            if depth == 0:
-                yield _Element(name, tag.start(), tag.end(), tag.end())
+        if split is not None:
+            lead_block = replace(first, items=(replace(item, children=item.children[:split]),))
+            continued = replace(item, children=item.children[split:])
+            head = f'<ol start="{first.start}">\n' if first.ordered else "<ul>\n"
+            items = renderer.list_item(continued, first.tight, "continued") + "".join(
+                renderer.list_item(i, first.tight) for i in more
+            )
+            rest = head + items + ("</ol>\n" if first.ordered else "</ul>\n")
         else:
-            if depth == 0:
-                opened = tag
-            depth += 1
-
-
-def _top_level_tables(fragment: str) -> Iterator[tuple[int, int]]:
-    """Start and end offsets of each ``<table>`` that is not inside another element."""
-    for element in _top_level_elements(fragment):
-        if element.name == "table":
-            yield element.start, element.end
-
-
-def _table_characters(table: str) -> int:
-    """How many characters wide a table wants to be, each column counted up to a cap."""
-    widths: list[int] = []
-    for row in _ROW.findall(table):
-        for index, cell in enumerate(_CELL.findall(row)):
-            lines = _LINE_BREAK.split(cell)
-            longest = max(len(" ".join(_ANY_TAG.sub(" ", line).split())) for line in lines)
-            if index == len(widths):
-                widths.append(0)
-            widths[index] = max(widths[index], min(longest, _CELL_CHARACTERS))
-    return sum(widths) + _CELL_PADDING_CHARACTERS * len(widths)
+            lead_block = replace(first, items=(item,))
+            rest_list = replace(first, items=tuple(more), start=first.start + 1)
+            rest = renderer.block(rest_list) if more else ""
+    else:
+        lead_block, rest = first, ""
+    if len(doc.block_text((lead_block,))) > _LEAD_CHARACTERS:
+        return "", renderer.blocks(blocks)
+    return renderer.block(lead_block), rest + rest_html
 
 
 # ----------------------------------------------------------------------------------------------

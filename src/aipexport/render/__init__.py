@@ -1,0 +1,1 @@
+"""Renderers: the document tree as HTML for each output."""
