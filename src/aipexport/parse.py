@@ -87,9 +87,7 @@ def parse(sources: Sources, config: Config, sink: DiagnosticSink) -> Deck:
             chapters.append(chapter)
 
     builder = _SectionBuilder(sink, stop_terms)
-    frozen_chapters = tuple(
-        section for chapter in chapters if (section := builder.freeze(chapter, ())) is not None
-    )
+    frozen_chapters = tuple(builder.freeze(chapter, ()) for chapter in chapters)
     frozen_intro = builder.freeze_intro(intro) if intro is not None else None
     return Deck(
         title=title,
@@ -269,20 +267,21 @@ class _SectionBuilder:
             tags=tags,
         )
 
-    def freeze(self, node: _Node, parent_path: tuple[str, ...]) -> Section | None:
+    def freeze(self, node: _Node, parent_path: tuple[str, ...]) -> Section:
+        """The section of ``node``. A section with nothing under it, however deep, is kept
+        (the cheat-sheet prints its heading: an outline not filled in yet is still studied
+        from) and makes no card, which is reported."""
         path = (*parent_path, node.heading)
         body, terms, words, tags = self._body(node)
         anchor = self._anchor(node.heading, node, page=not parent_path)
-        children = tuple(
-            section for child in node.children if (section := self.freeze(child, path)) is not None
-        )
-        if not body and not children:
+        children = tuple(self.freeze(child, path) for child in node.children)
+        if not body and not any(child.has_content for child in children):
             self.sink.warn(
                 node.location,
                 "AIP011",
-                f"section '{' > '.join(path)}' has no content and was skipped",
+                f"section '{' > '.join(path)}' has no content: it makes no card "
+                "(the cheat-sheet prints its heading)",
             )
-            return None
         return Section(
             heading=node.heading,
             title=node.title,

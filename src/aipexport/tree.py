@@ -467,7 +467,9 @@ def _leaf(token: Token, context: FileContext, last_on_line: bool) -> list[doc.In
     if kind == "code_inline":
         return [doc.CodeSpan(token.content)]
     if kind in ("math_inline", "math_inline_double"):
-        return [doc.Math(token.content, False, context.line)]
+        # The line the formula starts on, for its diagnostics (a paragraph spans several).
+        line = context.locate(token.content).line
+        return [doc.Math(token.content, False, line)]
     if kind == "image":
         alt = doc.plain_text(inlines(token.children or [], context))
         asset = resolve_image(context, str(token.attrs.get("src", "")))

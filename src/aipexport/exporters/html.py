@@ -37,6 +37,7 @@ from aipexport.errors import AipexportError
 from aipexport.model import Deck, Section, SourceLocation
 from aipexport.outputs import build_epoch, write_atomically
 from aipexport.pipeline import Notes
+from aipexport.render.formulas import draw_formulas
 from aipexport.render.page import PageRenderer
 from aipexport.sources import display_path
 
@@ -51,6 +52,9 @@ PAPER_SIZES_MM: dict[str, tuple[float, float]] = {
 #: included; used only to guess whether a table fits a column.
 _CHARACTER_EM = 0.5
 _POINTS_PER_MM = 72 / 25.4
+
+#: Where drawn formulas are kept for the next build, beside the output.
+MATH_CACHE_DIR = Path(".aipexport-cache") / "math"
 
 #: Resolves a file from a template directory or an image of the notes to the URL the page uses.
 UrlFor = Callable[[Path], str]
@@ -191,13 +195,14 @@ class Page:
     stylesheet_line: int | None
 
 
-def render_page(notes: Notes, url_for: UrlFor) -> Page:
+def render_page(notes: Notes, url_for: UrlFor, cache_dir: Path | None = None) -> Page:
     """The cheat-sheet page of ``notes``, with every resource referred to by ``url_for(path)``.
 
     Images of the notes (``src="NAME"`` of :class:`~aipexport.model.Asset`) and ``url()``
     references of the stylesheet (looked up through the template search path, never outside
     a template directory) are handed to ``url_for``. Any other reference in the stylesheet is
-    refused: replaced by an empty ``data:`` URL, with an AIP052 diagnostic.
+    refused: replaced by an empty ``data:`` URL, with an AIP052 diagnostic. Formulas are
+    drawn as SVG pictures, kept in ``cache_dir`` for the next build when it is given.
     """
     config = notes.config
     deck = notes.deck
@@ -214,7 +219,9 @@ def render_page(notes: Notes, url_for: UrlFor) -> Page:
     epoch = datetime.fromtimestamp(build_epoch(deck.sources), tz=timezone.utc)
     section_count = sum(1 for s in deck.sections() if s.body)
     assets = {asset.name: asset.path for asset in deck.assets}
-    renderer = PageRenderer(deck, lambda name: url_for(assets[name]))
+    formulas = draw_formulas(deck, cache_dir)
+    diagnostics.extend(formulas.diagnostics)
+    renderer = PageRenderer(deck, lambda name: url_for(assets[name]), formulas)
     chapters = _chapter_views(deck, layout, renderer)
     html = _render(
         environment,
@@ -270,7 +277,7 @@ def write_html(notes: Notes, destination: Path) -> list[Diagnostic]:
         embedded[path.as_uri()] = path
         return path.as_uri()
 
-    page = render_page(notes, placeholder)
+    page = render_page(notes, placeholder, destination.parent / MATH_CACHE_DIR)
     # Every character of the page (markup too, so a superset), those the stylesheet writes
     # as escapes (generated content such as "\a0"), and ASCII for page numbers.
     codes = (int(code, 16) for code in _CSS_ESCAPE.findall(page.html))
@@ -358,20 +365,28 @@ def _chapter_view(
         # The introduction's heading is the deck title, already on the first page.
         heading = HeadingView(heading.anchor, 0, 2, "Introduction", Markup("Introduction"))
     pieces = _pieces((), chapter.body, layout, renderer) if chapter.body else []
+    # Headings with no body of their own (a parent's, or an outline not filled in yet) go
+    # with the next section that has one, so that none ends a column alone.
     pending: list[HeadingView] = []
     for section in chapter.walk()[1:]:
-        if not section.has_content:
-            continue
         pending.append(_heading_view(section, renderer))
-        # A section with no body of its own always has a descendant with one (has_content),
-        # which comes next in document order and takes the pending headings along.
         if section.body:
             pieces.extend(_pieces(tuple(pending), section.body, layout, renderer))
             pending = []
+        elif len(pending) == _MOST_PENDING_HEADINGS:
+            pieces.append(Piece(tuple(pending), end=True))
+            pending = []
+    if pending:
+        pieces.append(Piece(tuple(pending), end=True))
     runs = [
         Run(wide, tuple(group)) for wide, group in groupby(pieces, key=lambda piece: piece.wide)
     ]
     return ChapterView(heading, tuple(runs))
+
+
+#: Headings of an outline with no text that are kept together as one unit at the most (a
+#: long outline must still break across columns).
+_MOST_PENDING_HEADINGS = 24
 
 
 def _pieces(

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from aipexport import templates
 from aipexport.diagnostics import Diagnostic
-from aipexport.exporters.html import Page, render_page
+from aipexport.exporters.html import MATH_CACHE_DIR, Page, render_page
 from aipexport.exporters.pdf_chapters import (
     DocumentLayout,
     Job,
@@ -61,7 +61,7 @@ def write_pdf(
     templates that replace the page's structure, WeasyPrint prints the whole page at once;
     both ways give the same pages.
     """
-    page = render_page(notes, lambda path: path.as_uri())
+    page = render_page(notes, lambda path: path.as_uri(), destination.parent / MATH_CACHE_DIR)
     user_dir = notes.config.templates
     search_path = templates.search_path(user_dir)
     job = partial(

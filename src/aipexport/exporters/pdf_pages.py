@@ -644,6 +644,11 @@ class _TextStyles:
         return known[1]
 
 
+#: Texts longer than this (in characters) are broken into lines without the memo of
+#: :func:`_lines_reused`; a paragraph of notes is far shorter.
+_LONGEST_REMEMBERED_TEXT = 4000
+
+
 @contextlib.contextmanager
 def _lines_reused() -> Iterator[None]:
     """While a document is laid out, answer each request to break a text's first line that
@@ -680,6 +685,12 @@ def _lines_reused() -> Iterator[None]:
         is_line_start: bool = True,
         minimum: bool = False,
     ) -> object:
+        if len(text) > _LONGEST_REMEMBERED_TEXT:
+            # Each answer holds the rest of its text: remembered for every line of a huge
+            # paragraph, they would take memory in the square of its length.
+            return original(
+                text, style, context, max_width, justification_spacing, is_line_start, minimum
+            )
         key = (text, text_style(style), id(context), max_width, justification_spacing)
         key += (is_line_start, minimum)
         if key not in answers:

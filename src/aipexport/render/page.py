@@ -7,22 +7,60 @@ printed page): see :meth:`PageRenderer.math`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from aipexport import doc
 from aipexport.model import Deck
+from aipexport.render.formulas import Formulas
+from aipexport.render.highlight import highlight
 from aipexport.render.tree import TreeRenderer, escape
+
+#: A run of this many characters without a space is broken into pieces of
+#: :data:`_PIECE` characters (with zero-width spaces) before layout: a line breaker faced
+#: with one 100,000-character word tries every way to fit it, for minutes. On a card the
+#: word stays whole (a browser breaks it where it must).
+_LONGEST_WORD = 60
+_PIECE = 30
+_LONG_WORD = re.compile(rf"[^\s\u200b]{{{_LONGEST_WORD},}}")
+
+
+def breakable(text: str) -> str:
+    """``text`` with a line break opportunity every :data:`_PIECE` characters of any word
+    longer than :data:`_LONGEST_WORD`."""
+    if len(text) < _LONGEST_WORD:
+        return text
+
+    def cut(match: re.Match[str]) -> str:
+        word = match.group(0)
+        return "\u200b".join(word[i : i + _PIECE] for i in range(0, len(word), _PIECE))
+
+    return _LONG_WORD.sub(cut, text)
 
 
 class PageRenderer(TreeRenderer):
-    """HTML for the printed page of ``deck``; ``url_for`` maps an asset name to its URL."""
+    """HTML for the printed page of ``deck``; ``url_for`` maps an asset name to its URL, and
+    ``formulas`` holds the deck's formulas drawn (see :mod:`aipexport.render.formulas`)."""
 
-    def __init__(self, deck: Deck, url_for: Callable[[str], str]) -> None:
+    def __init__(self, deck: Deck, url_for: Callable[[str], str], formulas: Formulas) -> None:
         self.deck = deck
         self.url_for = url_for
+        self.formulas = formulas
 
     def image_url(self, asset: str) -> str:
         return self.url_for(asset)
+
+    def inline(self, node: doc.Inline) -> str:
+        if isinstance(node, doc.Text):
+            return escape(breakable(node.text))
+        if isinstance(node, doc.CodeSpan):
+            return f"<code>{escape(breakable(node.code))}</code>"
+        return super().inline(node)
+
+    def code_block(self, block: doc.CodeBlock) -> str:
+        language = f' class="language-{escape(block.language)}"' if block.language else ""
+        code = highlight(breakable(block.code), block.language)
+        return f'<pre class="code"><code{language}>{code}</code></pre>\n'
 
     def note_link(self, node: doc.Link, text: str) -> str:
         anchor = self.deck.anchor_for(node.page, node.heading)
@@ -31,5 +69,9 @@ class PageRenderer(TreeRenderer):
         return f'<a href="#{escape(anchor)}">{text}</a>'
 
     def math(self, tex: str, display: bool) -> str:
-        css = "math math-display-tex" if display else "math math-tex"
-        return f'<code class="{css}">{escape(tex)}</code>'
+        drawn = self.formulas.get(tex, display)
+        if drawn is not None:
+            return drawn.img_html(tex)
+        # Not drawn (reported once by draw_formulas): the TeX itself, as code.
+        css = "math-tex math-tex-display" if display else "math-tex"
+        return f'<code class="{css}">{escape(breakable(tex))}</code>'

@@ -1,0 +1,63 @@
+"""Every formula of a deck, drawn once for the page, with a diagnostic for each that cannot
+be drawn (it is then shown as its TeX, in code style)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from aipexport import doc
+from aipexport.diagnostics import Diagnostic
+from aipexport.model import Deck, Section, SourceLocation
+from aipexport.render.mathsvg import Drawn, Failed, draw_many
+
+
+@dataclass(frozen=True)
+class Formulas:
+    """The drawings of a deck's formulas by ``(tex, display)``, and what could not be drawn."""
+
+    drawn: dict[tuple[str, bool], Drawn | Failed]
+    diagnostics: tuple[Diagnostic, ...]
+
+    def get(self, tex: str, display: bool) -> Drawn | None:
+        found = self.drawn.get((tex, display))
+        return found if isinstance(found, Drawn) else None
+
+
+def formulas_of(deck: Deck) -> Iterator[tuple[str, bool, SourceLocation]]:
+    """Each formula of ``deck`` in document order: its TeX, whether it is displayed, and where
+    it is written."""
+    for section in deck.sections():
+        for tex, display, line in _in_section(section):
+            yield tex, display, SourceLocation(section.location.file, line)
+
+
+def _in_section(section: Section) -> Iterator[tuple[str, bool, int]]:
+    runs = [section.title, *(t.title for t in section.terms)]
+    for node in (n for run in runs for n in doc.walk_inlines(run)):
+        if isinstance(node, doc.Math):
+            yield node.tex, node.display, node.line
+    for inline in doc.all_inlines(section.body):
+        if isinstance(inline, doc.Math):
+            yield inline.tex, inline.display, inline.line
+    for block in doc.walk_blocks(section.body):
+        if isinstance(block, doc.MathBlock):
+            yield block.tex, True, block.line
+
+
+def draw_formulas(deck: Deck, cache_dir: Path | None) -> Formulas:
+    """Draw every formula of ``deck`` (from ``cache_dir`` where it was drawn before); one
+    AIP060 diagnostic per formula that cannot be drawn, at its first place."""
+    places: dict[tuple[str, bool], SourceLocation] = {}
+    for tex, display, location in formulas_of(deck):
+        places.setdefault((tex, display), location)
+    if not places:
+        return Formulas({}, ())
+    drawn = draw_many(places, cache_dir)
+    diagnostics = tuple(
+        Diagnostic(places[key], "AIP060", f"formula not drawn ({result.reason}); shown as TeX")
+        for key, result in drawn.items()
+        if isinstance(result, Failed)
+    )
+    return Formulas(drawn, diagnostics)
