@@ -21,9 +21,9 @@ from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
-from aipexport import doc
 from aipexport.config import Config
 from aipexport.pipeline import Notes, load_notes
+from aipexport.render.formulas import formulas_of
 
 _LEAKS = {
     "[[": re.compile(r"\[\["),
@@ -68,24 +68,9 @@ def report(directory: Path) -> dict[str, object]:
     notes: Notes = load_notes([directory], Config())
     kinds = Counter(card.kind for card in notes.cards)
     words = sorted(len(html.unescape(re.sub(r"<[^>]+>", " ", c.back)).split()) for c in notes.cards)
-    formulas = [
-        node
-        for section in notes.deck.sections()
-        for node in doc.all_inlines(section.body)
-        if isinstance(node, doc.Math)
-    ]
-    blocks = [
-        block
-        for section in notes.deck.sections()
-        for block in doc.walk_blocks(section.body)
-        if isinstance(block, doc.MathBlock)
-    ]
+    formulas = [tex for tex, _, _ in formulas_of(notes.deck)]
     deck_text = html.unescape("\n".join(c.front + c.back for c in notes.cards))
-    kept = sum(
-        1
-        for tex in [f.tex for f in formulas] + [b.tex for b in blocks]
-        if f"\\({tex}\\)" in deck_text or f"\\[{tex}\\]" in deck_text
-    )
+    kept = sum(1 for tex in formulas if f"\\({tex}\\)" in deck_text or f"\\[{tex}\\]" in deck_text)
     leaks = Counter()
     for card in notes.cards:
         text = html.unescape(_visible_text(card.front + " " + card.back))
@@ -103,7 +88,7 @@ def report(directory: Path) -> dict[str, object]:
             words[int(0.9 * (len(words) - 1))],
             words[-1],
         ),
-        "formulas found/kept": (len(formulas) + len(blocks), kept),
+        "formulas found/kept": (len(formulas), kept),
         "images packed / refused or missing": (len(notes.deck.assets), referenced),
         "leaks": {k: v for k, v in leaks.items() if v},
     }

@@ -145,9 +145,15 @@ def _summary(notes: Notes) -> str:
     sections = sum(1 for s in notes.deck.sections() if s.body)
     return (
         f"{_count(len(notes.sources.files), 'file')}, {_count(sections, 'section')}, "
-        f"{_count(len(notes.cards), 'card')} ({kinds['topic']} topic, {kinds['term']} term), "
+        f"{_count(len(notes.cards), 'card')} ({_kinds(kinds)}), "
         f"{_count(len(notes.diagnostics), 'warning')}"
     )
+
+
+def _kinds(kinds: Counter[str]) -> str:
+    shown = [f"{kinds['topic']} topic", f"{kinds['term']} term"]
+    shown += [f"{kinds[k]} {k}" for k in ("flashcard", "cloze") if kinds[k]]
+    return ", ".join(shown)
 
 
 def _count(number: int, noun: str) -> str:

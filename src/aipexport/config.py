@@ -59,6 +59,10 @@ class Config:
     stop_terms: tuple[str, ...] = DEFAULT_STOP_TERMS
     ignore: frozenset[str] = frozenset()
     reverse_terms: bool = False
+    #: Read the flashcards the notes already hold (``front::back``, ``?``, cloze, ``%``).
+    flashcards: bool = True
+    #: A topic card whose answer is longer is split into numbered parts.
+    max_card_words: int = 120
     templates: Path | None = None
     paper: str = "a4"
     landscape: bool = False
@@ -94,6 +98,14 @@ def _validated(config: Config, origin: str) -> Config:
         raise bad("reverse_terms", "true or false")
     if not isinstance(config.landscape, bool):
         raise bad("landscape", "true or false")
+    if not isinstance(config.flashcards, bool):
+        raise bad("flashcards", "true or false")
+    if (
+        isinstance(config.max_card_words, bool)
+        or not isinstance(config.max_card_words, int)
+        or config.max_card_words < 20
+    ):
+        raise bad("max_card_words", "a whole number of words, 20 or more")
     if config.paper not in PAPERS:
         raise bad("paper", "one of " + ", ".join(PAPERS))
     if (

@@ -21,6 +21,7 @@ CODES: dict[str, str] = {
     "AIP012": "a heading path appears more than once; the sections form one topic card",
     "AIP013": "the same term is defined twice in a section; the second card gets a suffix",
     "AIP014": "a heading has no text",
+    "AIP015": "one block alone is longer than max_card_words; it stays whole on its card",
     "AIP016": "front matter is not valid YAML and was skipped",
     "AIP017": "control characters were removed from the text",
     "AIP018": "lists or quotes nested too deeply are shown flat from that level on",

@@ -142,7 +142,7 @@ def read_lock(path: Path) -> Lock | None:
 
 
 def _kind(value: object) -> str:
-    if value not in ("topic", "term"):
+    if value not in ("topic", "term", "flashcard", "cloze"):
         raise ValueError(f"unknown card kind {value!r}")
     return str(value)
 

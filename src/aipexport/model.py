@@ -16,8 +16,9 @@ from aipexport.ids import normalise
 
 if TYPE_CHECKING:
     from aipexport.doc import Block, Inline
+    from aipexport.flashcards import Flashcard
 
-CardKind = Literal["topic", "term"]
+CardKind = Literal["topic", "term", "flashcard", "cloze"]
 
 
 @dataclass(frozen=True, order=True)
@@ -79,6 +80,8 @@ class Section:
     word_count: int = 0
     #: ``#tags`` written in the section's text (without ``#``), in order.
     tags: tuple[str, ...] = ()
+    #: Cards the author wrote as cards in this section (taken out of ``body``).
+    flashcards: tuple[Flashcard, ...] = ()
 
     def walk(self) -> tuple[Section, ...]:
         """This section and all its descendants in document order."""
@@ -89,8 +92,8 @@ class Section:
 
     @property
     def has_content(self) -> bool:
-        """True when this section or a descendant has a body."""
-        return any(s.body for s in self.walk())
+        """True when this section or a descendant has a body or cards of its own."""
+        return any(s.body or s.flashcards for s in self.walk())
 
 
 @dataclass(frozen=True)

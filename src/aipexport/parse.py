@@ -29,6 +29,7 @@ from markdown_it.token import Token
 from aipexport import doc
 from aipexport.config import Config
 from aipexport.diagnostics import DiagnosticSink
+from aipexport.flashcards import Flashcard, take_flashcards, uses_card_syntax
 from aipexport.ids import normalise, slug
 from aipexport.model import Deck, Section, SourceLocation, Term
 from aipexport.sources import SourceFile, Sources
@@ -86,7 +87,7 @@ def parse(sources: Sources, config: Config, sink: DiagnosticSink) -> Deck:
                     chapter.title = (doc.Text(node.front_title),)
             chapters.append(chapter)
 
-    builder = _SectionBuilder(sink, stop_terms)
+    builder = _SectionBuilder(sink, stop_terms, config.flashcards)
     frozen_chapters = tuple(builder.freeze(chapter, ()) for chapter in chapters)
     frozen_intro = builder.freeze_intro(intro) if intro is not None else None
     return Deck(
@@ -153,12 +154,20 @@ class _FileParser:
             SourceLocation(self.source.display, 1),
             self.context,
         )
+        # Tags above the first heading (and in front matter) are the whole file's.
+        for token in tokens:
+            if token.type == "heading_open":
+                break
+            self.context.file_tags.extend(
+                child.content for child in token.children or [] if child.type == "tag"
+            )
         stack = [file_node]
         index = 0
         while index < len(tokens):
             token = tokens[index]
             if token.type == "front_matter":
-                file_node.front_title, file_node.tags = self._front_matter(token)
+                file_node.front_title, tags = self._front_matter(token)
+                self.context.file_tags[:0] = tags
             elif token.type == "heading_open" and token.level == 0:
                 level = int(token.tag[1])
                 node = self._heading_node(level, tokens[index + 1], token)
@@ -240,19 +249,26 @@ class _FileParser:
         return None, tag_list
 
 
+#: A section's body, terms, words, tags and flashcards (see _SectionBuilder._body).
+_Body = tuple[tuple[doc.Block, ...], tuple[Term, ...], int, tuple[str, ...], tuple[Flashcard, ...]]
+
+
 class _SectionBuilder:
     """Freezes heading nodes into sections: builds bodies, finds terms, names anchors."""
 
-    def __init__(self, sink: DiagnosticSink, stop_terms: set[str]) -> None:
+    def __init__(self, sink: DiagnosticSink, stop_terms: set[str], flashcards: bool) -> None:
         self.sink = sink
         self.stop_terms = stop_terms
+        self.flashcards = flashcards
+        #: Per file: is it written with obsidian-spaced-repetition cards?
+        self._card_syntax: dict[str, bool] = {}
         self.anchors: set[str] = set()
         #: ``(page, heading)`` -> anchor, for links between notes (see Deck.anchor_for).
         self.anchor_table: dict[tuple[str, str], str] = {}
 
     def freeze_intro(self, node: _Node) -> Section | None:
-        body, terms, words, tags = self._body(node)
-        if not body:
+        body, terms, words, tags, cards = self._body(node)
+        if not body and not cards:
             return None
         return Section(
             heading=node.heading,
@@ -265,6 +281,7 @@ class _SectionBuilder:
             location=node.location,
             word_count=words,
             tags=tags,
+            flashcards=cards,
         )
 
     def freeze(self, node: _Node, parent_path: tuple[str, ...]) -> Section:
@@ -272,10 +289,10 @@ class _SectionBuilder:
         (the cheat-sheet prints its heading: an outline not filled in yet is still studied
         from) and makes no card, which is reported."""
         path = (*parent_path, node.heading)
-        body, terms, words, tags = self._body(node)
+        body, terms, words, tags, cards = self._body(node)
         anchor = self._anchor(node.heading, node, page=not parent_path)
         children = tuple(self.freeze(child, path) for child in node.children)
-        if not body and not any(child.has_content for child in children):
+        if not body and not cards and not any(child.has_content for child in children):
             self.sink.warn(
                 node.location,
                 "AIP011",
@@ -294,6 +311,7 @@ class _SectionBuilder:
             children=children,
             word_count=words,
             tags=tags,
+            flashcards=cards,
         )
 
     def _anchor(self, heading: str, node: _Node, page: bool = False) -> str:
@@ -309,13 +327,17 @@ class _SectionBuilder:
             self.anchor_table.setdefault((name, ""), anchor)
         return anchor
 
-    def _body(
-        self, node: _Node
-    ) -> tuple[tuple[doc.Block, ...], tuple[Term, ...], int, tuple[str, ...]]:
+    def _body(self, node: _Node) -> _Body:
         context = node.context
-        context.tags = list(node.tags)
+        context.tags = [*context.file_tags, *node.tags]
         context.footnote_refs = []
         body = _without_link_lists(blocks(node.body, context), node, self.sink)
+        cards: tuple[Flashcard, ...] = ()
+        if self.flashcards:
+            source = context.source
+            if source.display not in self._card_syntax:
+                self._card_syntax[source.display] = uses_card_syntax(source.text)
+            body, cards = take_flashcards(body, context.lines, self._card_syntax[source.display])
         if context.footnote_refs:
             notes = tuple(context.footnotes.get(i, ()) for i in context.footnote_refs)
             body = (*body, doc.Footnotes(notes, body[-1].line if body else node.location.line))
@@ -326,7 +348,7 @@ class _SectionBuilder:
             body = ()  # rules, empty code: nothing to learn
         terms = tuple(self._terms(body, node, ())) if body else ()
         words = len(doc.block_text(body).split())
-        return body, terms, words, tags
+        return body, terms, words, tags, cards
 
     def _terms(
         self, body: Sequence[doc.Block], node: _Node, parents: tuple[str, ...]

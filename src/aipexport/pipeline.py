@@ -57,7 +57,8 @@ def load_notes(paths: Sequence[Path], config: Config, lock_path: Path | None = N
     namespace = namespace or default_namespace(deck.title)
     if previous and normalise(previous.namespace) == normalise(namespace):
         namespace = previous.namespace  # the same identity, however it is spelled today
-    cards = build_cards(deck, CardOptions(namespace, config.reverse_terms), sink)
+    options = CardOptions(namespace, config.reverse_terms, config.max_card_words)
+    cards = build_cards(deck, options, sink)
     if not cards:
         names = ", ".join(f.display for f in sources.files)
         raise AipexportError(f"{names}: no cards: the notes have no text under any heading")

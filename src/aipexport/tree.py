@@ -117,6 +117,8 @@ class FileContext:
     line: int = 1
     #: ``#tags`` met while building the current section (in order, without ``#``).
     tags: list[str] = field(default_factory=list)
+    #: Tags of the whole file: its front matter's and those above its first heading.
+    file_tags: list[str] = field(default_factory=list)
     #: Footnote ids referred to in the current section, in order, and every definition.
     footnote_refs: list[int] = field(default_factory=list)
     footnotes: dict[int, tuple[doc.Block, ...]] = field(default_factory=dict)

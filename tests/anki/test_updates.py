@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -32,7 +33,13 @@ def _cards(notes: Path) -> dict[str, dict[str, object]]:
 
 
 def _guid(cards: dict[str, dict[str, object]], prompt: str) -> str:
-    (guid,) = [str(c["guid"]) for front, c in cards.items() if f">{prompt}</div>" in front]
+    """The card asking ``prompt``: of a section in parts, its first part (the section's own
+    card)."""
+    (guid,) = [
+        str(c["guid"])
+        for front, c in cards.items()
+        if f">{prompt}</div>" in front and not re.search(r"part (?!1 of)\d+ of", front)
+    ]
     return guid
 
 

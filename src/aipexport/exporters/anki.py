@@ -24,7 +24,7 @@ from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
 from aipexport import templates
-from aipexport.cards import BREADCRUMB_SEPARATOR, TERM, TOPIC
+from aipexport.cards import BREADCRUMB_SEPARATOR, CLOZE, FLASHCARD, TERM, TOPIC
 from aipexport.diagnostics import Diagnostic
 from aipexport.errors import AipexportError
 from aipexport.ids import numeric_id
@@ -45,6 +45,8 @@ class _NoteTypeSpec:
     fields: tuple[str, ...]
     #: (card name, front template file, back template file)
     cards: tuple[tuple[str, str, str], ...]
+    #: genanki.Model.CLOZE for a cloze note type (one card per deletion number).
+    model_type: int = genanki.Model.FRONT_BACK
 
 
 _SPECS = (
@@ -60,6 +62,20 @@ _SPECS = (
             ("Term", "card/term-front.html", "card/term-back.html"),
             ("Definition", "card/reverse-front.html", "card/reverse-back.html"),
         ),
+    ),
+    _NoteTypeSpec(
+        FLASHCARD,
+        ("Front", "Back", "Context", "Source", "Reverse"),
+        (
+            ("Front", "card/flashcard-front.html", "card/flashcard-back.html"),
+            ("Back", "card/flashcard-reverse-front.html", "card/flashcard-reverse-back.html"),
+        ),
+    ),
+    _NoteTypeSpec(
+        CLOZE,
+        ("Text", "Context", "Source"),
+        (("Cloze", "card/cloze-front.html", "card/cloze-back.html"),),
+        genanki.Model.CLOZE,
     ),
 )
 
@@ -130,6 +146,7 @@ def _note_types(notes: Notes) -> tuple[dict[str, genanki.Model], Lock]:
             templates=card_templates,
             css=css,
             sort_field_index=0,
+            model_type=spec.model_type,
         )
     lock = Lock(notes.lock.namespace, recorded, notes.lock.cards)
     return models, lock
@@ -231,9 +248,13 @@ def _tombstone(model: genanki.Model, guid: str, entry: LockedCard) -> genanki.No
         "its review history is kept until you delete it. Find every such card in the "
         f"browser with <code>tag:{REMOVED_TAG}</code>.</p>"
     )
-    fields = (
-        [heading, notice, place, ""] if entry.kind == TOPIC else [heading, notice, place, "", ""]
-    )
+    fields = {
+        TOPIC: [heading, notice, place, ""],
+        TERM: [heading, notice, place, "", ""],
+        FLASHCARD: [heading, notice, place, "", ""],
+        # A cloze note needs a deletion to have a card at all.
+        CLOZE: [f"{{{{c1::{heading}}}}} {notice}", place, ""],
+    }[entry.kind]
     note = genanki.Note(model, fields, tags=[REMOVED_TAG], guid=guid)
     for card in note.cards:
         card.suspend = True

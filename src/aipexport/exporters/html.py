@@ -34,6 +34,7 @@ from aipexport import __version__, doc, templates
 from aipexport.config import Config
 from aipexport.diagnostics import Diagnostic
 from aipexport.errors import AipexportError
+from aipexport.flashcards import as_printed
 from aipexport.model import Deck, Section, SourceLocation
 from aipexport.outputs import build_epoch, write_atomically
 from aipexport.pipeline import Notes
@@ -364,14 +365,16 @@ def _chapter_view(
     if chapter is deck.intro:
         # The introduction's heading is the deck title, already on the first page.
         heading = HeadingView(heading.anchor, 0, 2, "Introduction", Markup("Introduction"))
-    pieces = _pieces((), chapter.body, layout, renderer) if chapter.body else []
+    body = _printed_body(chapter)
+    pieces = _pieces((), body, layout, renderer) if body else []
     # Headings with no body of their own (a parent's, or an outline not filled in yet) go
     # with the next section that has one, so that none ends a column alone.
     pending: list[HeadingView] = []
     for section in chapter.walk()[1:]:
         pending.append(_heading_view(section, renderer))
-        if section.body:
-            pieces.extend(_pieces(tuple(pending), section.body, layout, renderer))
+        body = _printed_body(section)
+        if body:
+            pieces.extend(_pieces(tuple(pending), body, layout, renderer))
             pending = []
         elif len(pending) == _MOST_PENDING_HEADINGS:
             pieces.append(Piece(tuple(pending), end=True))
@@ -382,6 +385,11 @@ def _chapter_view(
         Run(wide, tuple(group)) for wide, group in groupby(pieces, key=lambda piece: piece.wide)
     ]
     return ChapterView(heading, tuple(runs))
+
+
+def _printed_body(section: Section) -> tuple[doc.Block, ...]:
+    """What the page prints under a section's heading: its body, then its flashcards."""
+    return (*section.body, *as_printed(section.flashcards))
 
 
 #: Headings of an outline with no text that are kept together as one unit at the most (a

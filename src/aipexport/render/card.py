@@ -12,10 +12,16 @@ from aipexport.render.tree import TreeRenderer, escape
 
 
 class CardRenderer(TreeRenderer):
-    """HTML for a card's fields."""
+    """HTML for a card's fields; with ``cloze``, for the text of a cloze note."""
+
+    def __init__(self, cloze: bool = False) -> None:
+        self.cloze = cloze
 
     def math(self, tex: str, display: bool) -> str:
         # Anki's editor and MathJax both read the field as HTML: "<" must arrive as "&lt;".
+        if self.cloze:
+            # In a cloze note "}}" would end the deletion; TeX reads "} }" the same.
+            tex = tex.replace("}}", "} }")
         if display:
             return f'<span class="math">\\[{escape(tex)}\\]</span>'
         return f'<span class="math">\\({escape(tex)}\\)</span>'

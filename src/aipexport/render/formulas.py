@@ -38,10 +38,11 @@ def _in_section(section: Section) -> Iterator[tuple[str, bool, int]]:
     for node in (n for run in runs for n in doc.walk_inlines(run)):
         if isinstance(node, doc.Math):
             yield node.tex, node.display, node.line
-    for inline in doc.all_inlines(section.body):
+    blocks = (*section.body, *(b for c in section.flashcards for b in (*c.front, *c.back)))
+    for inline in doc.all_inlines(blocks):
         if isinstance(inline, doc.Math):
             yield inline.tex, inline.display, inline.line
-    for block in doc.walk_blocks(section.body):
+    for block in doc.walk_blocks(blocks):
         if isinstance(block, doc.MathBlock):
             yield block.tex, True, block.line
 
