@@ -81,11 +81,11 @@ def sync_notes(
     types, lock = note_types(notes)
     key = config_key(notes.namespace)
     with opened(place.collection) as collection:
-        stale = _stale_note_types(collection, types)
+        added, changed = _stale_note_types(collection, types)
         recorded = collection.get_config(key, None)
         state = state_from_json(recorded)
         snapshot = _snapshot(collection, notes, types, state)
-        plan = plan_sync(notes, types, stale, snapshot, state, takes, prune)
+        plan = plan_sync(notes, types, added, changed, snapshot, state, takes, prune)
         if dry_run:
             return SyncResult(plan.report, False, None, [])
         if not plan.writes_anything and _finished(collection, types, plan).to_json() == recorded:
@@ -109,17 +109,19 @@ def _read(path: Path) -> str | None:
 # Reading the collection ---------------------------------------------------------------------
 
 
-def _stale_note_types(collection: Collection, types: Mapping[str, NoteType]) -> list[NoteType]:
-    """Our note types the collection lacks or holds in an older form.
+def _stale_note_types(
+    collection: Collection, types: Mapping[str, NoteType]
+) -> tuple[list[NoteType], list[NoteType]]:
+    """Our note types the collection lacks, and those it holds in an older form.
 
     Fails when one was changed in a way only a schema change could undo (a field or card type
     renamed or deleted in Anki), or when its ID belongs to a note type that is not ours.
     """
-    stale = []
+    added, changed = [], []
     for note_type in types.values():
         existing = collection.models.get(note_type.id)
         if existing is None:
-            stale.append(note_type)
+            added.append(note_type)
             continue
         if not existing["name"].startswith("aipexport "):
             raise AipexportError(
@@ -146,8 +148,8 @@ def _stale_note_types(collection: Collection, types: Mapping[str, NoteType]) -> 
             for f in note_type.fields
         )
         if differs:
-            stale.append(note_type)
-    return stale
+            changed.append(note_type)
+    return added, changed
 
 
 def _snapshot(

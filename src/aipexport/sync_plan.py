@@ -154,6 +154,9 @@ class Report:
     removed_before: int = 0
     decks_created: tuple[str, ...] = ()
     decks_removed: tuple[str, ...] = ()
+    note_types_added: tuple[str, ...] = ()
+    #: Note types whose templates, CSS or field hints are rewritten.
+    note_types_updated: tuple[str, ...] = ()
 
     def counts(self) -> str:
         """The summary's first lines: counts of notes, cards and decks."""
@@ -172,6 +175,11 @@ class Report:
         if self.decks_created or self.decks_removed:
             lines.append(
                 f"decks: {len(self.decks_created)} created, {len(self.decks_removed)} removed"
+            )
+        if self.note_types_added or self.note_types_updated:
+            lines.append(
+                f"note types: {len(self.note_types_added)} added, "
+                f"{len(self.note_types_updated)} updated"
             )
         return "\n".join(lines)
 
@@ -192,6 +200,8 @@ class Report:
             ("kept: edited in Anki, or deleted there", self.kept, ""),
             ("decks created", self.decks_created, ""),
             ("decks removed (empty)", self.decks_removed, ""),
+            ("note types added", self.note_types_added, ""),
+            ("note types updated (templates, CSS, field hints)", self.note_types_updated, ""),
         )
         lines = [self.counts()]
         for title, names, hint in sections:
@@ -251,7 +261,8 @@ class Plan:
 def plan_sync(
     notes: Notes,
     note_types: Mapping[str, NoteType],
-    stale_note_types: Sequence[NoteType],
+    new_note_types: Sequence[NoteType],
+    changed_note_types: Sequence[NoteType],
     snapshot: Snapshot,
     state: SyncState,
     takes: Takes,
@@ -259,12 +270,13 @@ def plan_sync(
 ) -> Plan:
     """The plan for bringing the collection up to date with ``notes``.
 
-    ``stale_note_types`` are ours that the collection lacks or holds in an older form.
+    ``new_note_types`` are ours that the collection lacks, ``changed_note_types`` those it
+    holds in an older form.
     Raises :class:`UsageError` when ``takes`` names a note that is neither in conflict nor
     edited or deleted in Anki.
     """
     planner = _Planner(notes, note_types, snapshot, state, takes, prune)
-    plan = planner.plan(tuple(stale_note_types))
+    plan = planner.plan(tuple(new_note_types), tuple(changed_note_types))
     unused = sorted(set(takes.named) - planner.taken)
     if unused:
         raise UsageError(
@@ -333,7 +345,7 @@ class _Planner:
 
     # The plan ------------------------------------------------------------------------------
 
-    def plan(self, stale_note_types: tuple[NoteType, ...]) -> Plan:
+    def plan(self, added: tuple[NoteType, ...], changed: tuple[NoteType, ...]) -> Plan:
         build = {card.guid: card for card in self.notes.cards}
         for card in self.notes.cards:
             self.plan_card(card)
@@ -354,9 +366,11 @@ class _Planner:
             removed_before=self.counts["removed_before"],
             decks_created=tuple(create),
             decks_removed=tuple(self.deck_name(did) for did in remove),
+            note_types_added=tuple(nt.name for nt in added),
+            note_types_updated=tuple(nt.name for nt in changed),
         )
         return Plan(
-            note_types=stale_note_types,
+            note_types=added + changed,
             adds=tuple(self.adds),
             writes=tuple(self.writes),
             moves=tuple(self.moves),

@@ -3,6 +3,7 @@ notes, v2. Everything on the real notes and the real Anki library."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,7 +162,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
 
 
 @pytest.fixture
-def collection(scenario: Scenario) -> Collection:
+def collection(scenario: Scenario) -> Iterator[Collection]:
     opened = Collection(str(scenario.collection))
     yield opened
     opened.close()
