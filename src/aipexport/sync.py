@@ -227,45 +227,56 @@ def _write(
 ) -> None:
     """Carry ``plan`` out: media first (files beside the collection, harmless alone), then
     every change to the collection in one transaction, which a failure rolls back whole."""
-    progress("copying images")
     media = collection.media
-    for asset in notes.deck.assets:
-        if not media.have(asset.name):
-            stored = media.write_data(asset.name, asset.path.read_bytes())
-            if stored != asset.name:
-                raise AipexportError(
-                    f"{asset.path}: Anki stored the image as {stored}, not {asset.name}"
-                )
+    missing = [asset for asset in notes.deck.assets if not media.have(asset.name)]
+    if missing:
+        progress(f"copying {_count(len(missing), 'image')}")
+    for asset in missing:
+        stored = media.write_data(asset.name, asset.path.read_bytes())
+        if stored != asset.name:
+            raise AipexportError(
+                f"{asset.path}: Anki stored the image as {stored}, not {asset.name}"
+            )
+
+    def step(count: int, what: str) -> bool:
+        if count:
+            progress(what)
+        return bool(count)
 
     def transaction() -> None:
-        progress("updating note types")
-        for note_type in plan.note_types:
-            _put_note_type(collection, note_type)
-        progress("making decks")
+        if step(len(plan.note_types), f"writing {_count(len(plan.note_types), 'note type')}"):
+            for note_type in plan.note_types:
+                _put_note_type(collection, note_type)
+        step(len(plan.create_decks), f"making {_count(len(plan.create_decks), 'deck')}")
         decks = _Decks(collection, notes, plan)
         if plan.description is not None:
             root = collection.decks.get(decks.id(decks.root))
             root["desc"] = plan.description
             collection.decks.update_dict(root)
-        progress(f"adding {len(plan.adds)} notes")
-        _add_notes(collection, types, plan, decks)
-        progress(f"updating {len(plan.writes)} notes")
-        _update_notes(collection, plan)
-        progress(f"moving {len(plan.moves)} cards")
-        _move(collection, [(m.card_id, decks.id(m.deck), m.filtered) for m in plan.moves])
-        if plan.suspend:
+        if step(len(plan.adds), f"adding {_count(len(plan.adds), 'note')}"):
+            _add_notes(collection, types, plan, decks)
+        if step(len(plan.writes), f"writing {_count(len(plan.writes), 'note')}"):
+            _update_notes(collection, plan)
+        if step(len(plan.moves), f"moving {_count(len(plan.moves), 'card')}"):
+            moves = [(m.card_id, decks.id(m.deck), m.filtered) for m in plan.moves]
+            _move(collection, moves)
+        if step(len(plan.suspend), f"suspending {_count(len(plan.suspend), 'card')}"):
             collection.sched.suspend_cards(plan.suspend)
-        if plan.unsuspend:
+        if step(len(plan.unsuspend), f"unsuspending {_count(len(plan.unsuspend), 'card')}"):
             collection.sched.unsuspend_cards(plan.unsuspend)
-        if plan.delete:
+        if step(len(plan.delete), f"deleting {_count(len(plan.delete), 'note')}"):
             collection.remove_notes(plan.delete)
-        if plan.remove_decks:
+        if step(len(plan.remove_decks), f"removing {_count(len(plan.remove_decks), 'deck')}"):
             collection.decks.remove(plan.remove_decks)
         progress("recording what was synced")
         state = _finished(collection, types, plan, decks)
         collection.set_config(key, state.to_json())
 
     collection.db.transact(transaction)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 class _Decks:
@@ -342,8 +353,7 @@ def _add_notes(
             note[name] = value
         note.tags = list(card.tags)
         requests.append(AddNoteRequest(note, decks.id(card.deck)))
-    if requests:
-        collection.add_notes(requests)
+    collection.add_notes(requests)
 
 
 def _update_notes(collection: Collection, plan: Plan) -> None:
@@ -354,8 +364,7 @@ def _update_notes(collection: Collection, plan: Plan) -> None:
             note[name] = value
         note.tags = list(write.tags)
         changed.append(note)
-    if changed:
-        collection.update_notes(changed)
+    collection.update_notes(changed)
 
 
 def _move(collection: Collection, moves: Iterable[tuple[int, int, bool]]) -> None:

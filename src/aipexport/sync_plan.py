@@ -85,18 +85,19 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class Takes:
-    """Which side ``--take`` chose for conflicts: for every note, and for named notes (by
-    Anki note ID, ``file:line`` or GUID)."""
+    """Which side ``--take`` chose: for every conflict, and for named notes (by Anki note
+    ID, ``file:line`` or GUID), which may also be notes edited or deleted only in Anki."""
 
     everything: str | None = None
     named: Mapping[str, str] = field(default_factory=dict)
 
-    def side(self, names: Iterable[str]) -> str | None:
-        """The side chosen for the note known by ``names``; ``None``: no choice."""
+    def side(self, names: Iterable[str], conflict: bool) -> str | None:
+        """The side chosen for the note known by ``names`` (``conflict``: one the notes
+        changed too); ``None``: no choice."""
         for name in names:
             if name in self.named:
                 return self.named[name]
-        return self.everything
+        return self.everything if conflict else None
 
 
 def parse_takes(values: Sequence[str]) -> Takes:
@@ -397,7 +398,7 @@ class _Planner:
                 self.records[card.guid] = synced
             return
         if note is None:
-            if synced is None or self.take(card, None) == NOTES:
+            if synced is None or self.take(card, None, conflict=False) == NOTES:
                 self.add(card, label)
             elif synced.deleted:
                 self.records[card.guid] = synced
@@ -450,9 +451,9 @@ class _Planner:
             or t.casefold().startswith(prefixes)
         )
 
-    def take(self, card: Card, note: CollectionNote | None) -> str | None:
+    def take(self, card: Card, note: CollectionNote | None, conflict: bool) -> str | None:
         names = [card.guid, card.source, *([str(note.id)] if note else [])]
-        side = self.takes.side(names)
+        side = self.takes.side(names, conflict)
         self.taken.update(name for name in names if name in self.takes.named)
         return side
 
@@ -472,7 +473,7 @@ class _Planner:
         if current_hash == new_hash:
             record = replace(record, fields=new_hash, kept="")
             category = "updated" if tags_changed or base.removed else ""
-        elif not edited or (side := self.take(card, note)) == NOTES:
+        elif not edited or (side := self.take(card, note, conflict=changed)) == NOTES:
             fields = {name: value for name, value in card.fields}
             record = replace(record, fields=new_hash, source=source_hash, kept="")
             category = "updated"

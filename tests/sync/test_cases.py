@@ -253,3 +253,40 @@ def test_nothing_else_in_the_collection_is_touched(
     collection.close()
     sync(notes, base, "--dry-run")
     assert contents(opened()) == after
+
+
+def test_take_settles_conflicts_and_leaves_edits_made_only_in_anki(
+    notes: Path, base: Path, opened: Callable[[], Collection]
+) -> None:
+    sync(notes, base)
+    cards = cards_of(notes)
+    collection = opened()
+    edited = {}
+    for prompt in ("One", "Two", "Beta"):
+        note = collection.get_note(note_by_guid(collection, guid_of(cards, prompt)))
+        note[note.keys()[1]] += " (mine)"
+        collection.update_note(note)
+        edited[prompt] = note.id
+    collection.close()
+    notes.write_text(
+        NOTES.replace("the first term", "the 1st term").replace("second term", "2nd term"),
+        encoding="utf-8",
+    )
+    assert counts(sync(notes, base, "--dry-run"))["conflicts"] == 2  # One, Two; Beta is kept
+    unknown = sync(notes, base, "--take", "anki:12345", expect=2)
+    assert "--take names 12345, but no note of that name" in unknown.stderr
+
+    settled = sync(notes, base, "--take", "notes", "--take", f"anki:{edited['Two']}")
+    summary = counts(settled)
+    # Alpha (whose answer holds both terms) and One take the notes' version; the edit of Two
+    # stays (Anki's side taken), and so does Beta's (edited only in Anki).
+    assert (summary["updated"], summary["conflicts"], summary["kept"]) == (2, 0, 2)
+    collection = opened()
+    definition = {p: collection.get_note(i).values()[1] for p, i in edited.items()}
+    assert definition["One"] == "<p>the 1st term of the first chapter</p>"
+    assert definition["Two"].endswith("(mine)") and definition["Beta"].endswith("(mine)")
+    collection.close()
+    # Anki's side of Two stays until the notes change it again.
+    assert "is up to date" in sync(notes, base).stdout
+    notes.write_text(notes.read_text().replace("2nd term", "second-placed term"))
+    assert listed(sync(notes, base), "conflicts")[0].startswith(f"notes.md:6  note {edited['Two']}")

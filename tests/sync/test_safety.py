@@ -102,7 +102,7 @@ def test_an_interrupted_sync_changes_nothing(notes: Path, tmp_path: Path) -> Non
 
     with pytest.raises(KeyboardInterrupt):
         sync_notes(loaded, locate(None, None, base), Takes(), progress=interrupt)
-    assert any(step.startswith("moving 1 cards") for step in steps), steps
+    assert any(step == "moving 1 card" for step in steps), steps
     collection = Collection(str(path))
     try:
         assert contents(collection) == before
@@ -176,3 +176,15 @@ def test_anki_base_names_the_folder_of_profiles(notes: Path, tmp_path: Path) -> 
         assert collection.note_count() == 4
     finally:
         collection.close()
+
+
+def test_the_default_folder_is_the_desktops(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aipexport.collection import default_base
+
+    monkeypatch.delenv("ANKI_BASE", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    assert default_base() == Path.home() / ".local" / "share" / "Anki2"
+    monkeypatch.setenv("XDG_DATA_HOME", "/data")
+    assert default_base() == Path("/data/Anki2")
+    monkeypatch.setenv("ANKI_BASE", "/elsewhere")
+    assert default_base() == Path("/elsewhere")
