@@ -118,6 +118,8 @@ def opened(path: Path) -> Iterator[Collection]:
     try:
         collection = Collection(str(path))
     except DBError as error:
+        if "already open" not in str(error):
+            raise AipexportError(f"{path}: Anki's library cannot open it: {error}") from None
         raise AipexportError(
             f"{path} is open in Anki (or another program): close Anki, or switch it to another "
             f"profile, and sync again; nothing was written ({error})"

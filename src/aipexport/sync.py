@@ -85,7 +85,7 @@ def sync_notes(
         recorded = collection.get_config(key, None)
         state = state_from_json(recorded)
         snapshot = _snapshot(collection, notes, types, state)
-        plan = plan_sync(notes, types, added, changed, snapshot, state, takes, prune)
+        plan = plan_sync(notes, added, changed, snapshot, state, takes, prune)
         if dry_run:
             return SyncResult(plan.report, False, None, [])
         if not plan.writes_anything and _finished(collection, types, plan).to_json() == recorded:

@@ -261,7 +261,6 @@ class Plan:
 
 def plan_sync(
     notes: Notes,
-    note_types: Mapping[str, NoteType],
     new_note_types: Sequence[NoteType],
     changed_note_types: Sequence[NoteType],
     snapshot: Snapshot,
@@ -276,7 +275,7 @@ def plan_sync(
     Raises :class:`UsageError` when ``takes`` names a note that is neither in conflict nor
     edited or deleted in Anki.
     """
-    planner = _Planner(notes, note_types, snapshot, state, takes, prune)
+    planner = _Planner(notes, snapshot, state, takes, prune)
     plan = planner.plan(tuple(new_note_types), tuple(changed_note_types))
     unused = sorted(set(takes.named) - planner.taken)
     if unused:
@@ -291,7 +290,6 @@ class _Planner:
     def __init__(
         self,
         notes: Notes,
-        note_types: Mapping[str, NoteType],
         snapshot: Snapshot,
         state: SyncState,
         takes: Takes,
@@ -302,7 +300,6 @@ class _Planner:
         self.state = state
         self.takes = takes
         self.prune = prune
-        self.note_type_ids = {kind: nt.id for kind, nt in note_types.items()}
         self.root = notes.cards[0].deck.split("::")[0]
         self.namespace_tag = slug(notes.namespace)
         self.by_name = {name.casefold(): did for did, name in snapshot.deck_names.items()}
@@ -315,11 +312,8 @@ class _Planner:
         self.delete: list[int] = []
         self.records: dict[str, SyncedNote] = {}
         self.placed: dict[str, str] = {}
-        self.report: dict[str, list[str]] = {
-            name: []
-            for name in ("new", "updated", "moved", "left", "removed", "pruned", "conflicts")
-        }
-        self.report["kept"] = []
+        categories = ("new", "updated", "moved", "left", "removed", "pruned", "conflicts", "kept")
+        self.report: dict[str, list[str]] = {name: [] for name in categories}
         self.counts: Counter[str] = Counter()
 
     # The decks ----------------------------------------------------------------------------
