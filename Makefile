@@ -22,7 +22,7 @@ endif
 export SOURCE_DATE_EPOCH
 
 .DEFAULT_GOAL := help
-.PHONY: help check cards anki html pdf dist test fuzz bench lint goldens system-packages pdf-libraries clean
+.PHONY: help check cards anki sync html pdf dist test fuzz bench lint goldens system-packages pdf-libraries clean
 
 # Debian packages the tests need: Chromium draws the card faces (as Anki's own web view
 # does); setpriv (util-linux) runs permission checks as an unprivileged user.
@@ -44,6 +44,10 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	@touch $@
 
+$(VENV)/.installed-sync: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[sync]'
+	@touch $@
+
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
@@ -56,6 +60,9 @@ cards: $(VENV)/.installed ## Print the cards the notes make
 
 anki: $(VENV)/.installed ## Build the Anki deck (build/aws-ai-practitioner.apkg)
 	$(BIN)/aipexport anki $(NOTES) -o $(BUILD)/$(NAME).apkg
+
+sync: $(VENV)/.installed-sync ## Write the deck into your Anki collection (close Anki; PROFILE=name if several)
+	$(BIN)/aipexport sync $(NOTES) $(if $(PROFILE),--profile "$(PROFILE)")
 
 html: $(VENV)/.installed pdf-libraries ## Write the cheat-sheet as one web page (build/...html)
 	$(BIN)/aipexport html $(NOTES) -o $(BUILD)/$(NAME).html

@@ -270,6 +270,69 @@ def anki(notes: Notes, output: Path | None, locked: bool) -> list[Diagnostic]:
 
 @cli.command()
 @notes_options
+@click.option("--profile", help="The Anki profile to sync into (needed when there are several).")
+@click.option(
+    "--collection",
+    "collection_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The collection file itself (collection.anki2), instead of a profile.",
+)
+@click.option(
+    "--base",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Anki's folder of profiles (default: ANKI_BASE, else the platform's, e.g. "
+    "~/.local/share/Anki2).",
+)
+@click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
+@click.option("--prune", is_flag=True, help="Delete the notes whose section left the notes.")
+@click.option(
+    "--take",
+    multiple=True,
+    metavar="SIDE[:NOTE]",
+    help="Settle conflicts: notes or anki, for all, or for one NOTE (its Anki note ID, "
+    "file:line or GUID); repeatable.",
+)
+@click.option(
+    "--reverse-terms/--no-reverse-terms",
+    default=None,
+    help="Also ask each term card the other way round (definition -> term).",
+)
+def sync(
+    notes: Notes,
+    profile: str | None,
+    collection_path: Path | None,
+    base: Path | None,
+    dry_run: bool,
+    prune: bool,
+    take: tuple[str, ...],
+) -> list[Diagnostic]:
+    """Write the deck straight into an Anki collection (Anki must be closed)."""
+    from aipexport.collection import locate
+    from aipexport.sync import sync_notes
+    from aipexport.sync_plan import parse_takes
+
+    place = locate(collection_path, profile, base)
+    result = sync_notes(
+        notes,
+        place,
+        parse_takes(take),
+        prune=prune,
+        dry_run=dry_run,
+        progress=lambda step: click.echo(f"sync: {step}", err=True),
+    )
+    if dry_run:
+        click.echo(f"plan for {place.collection} (dry run: nothing written)")
+    elif not result.written:
+        click.echo(f"{place.collection} is up to date")
+    else:
+        backup = f"; backup {result.backup}" if result.backup else ""
+        click.echo(f"synced {place.collection}{backup}")
+    click.echo(result.report.render())
+    return result.diagnostics
+
+
+@cli.command()
+@notes_options
 @_output_option
 @layout_options
 def html(notes: Notes, output: Path | None) -> list[Diagnostic]:

@@ -41,6 +41,7 @@ DEFAULT_STOP_TERMS: tuple[str, ...] = (
     "Text",
     "Question",
     "Answer",
+    "Prompt",
     "Result",
     "Tip",
     "Summary",

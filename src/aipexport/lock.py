@@ -28,7 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aipexport.diagnostics import Diagnostic
 from aipexport.errors import AipexportError
+from aipexport.model import SourceLocation
+from aipexport.outputs import write_atomically
 
 FORMAT = 1
 
@@ -139,6 +142,23 @@ def read_lock(path: Path) -> Lock | None:
             f"{path}: the lock file is damaged ({error}); restore it from version control "
             "or delete it (only rename detection is lost)"
         ) from None
+
+
+def save_lock(lock: Lock, path: Path) -> list[Diagnostic]:
+    """Write ``lock`` to ``path`` whole (or not at all); a lock that cannot be saved (notes in
+    a read-only place) is a warning, not a failure: only rename detection suffers."""
+    rendered = lock.render()
+    try:
+        write_atomically(path, lambda temporary: temporary.write_text(rendered, encoding="utf-8"))
+    except AipexportError as error:
+        return [
+            Diagnostic(
+                SourceLocation(str(path), 1),
+                "AIP041",
+                f"the lock file was not saved ({error}); renames will not be recognised next time",
+            )
+        ]
+    return []
 
 
 def _kind(value: object) -> str:

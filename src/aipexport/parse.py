@@ -351,8 +351,15 @@ class _SectionBuilder:
         return body, terms, words, tags, cards
 
     def _terms(
-        self, body: Sequence[doc.Block], node: _Node, parents: tuple[str, ...]
+        self,
+        body: Sequence[doc.Block],
+        node: _Node,
+        parents: tuple[str, ...],
+        nested: bool = False,
     ) -> list[Term]:
+        """The terms ``body`` defines: bold-term bullets at any depth; and, written directly
+        in the section (not ``nested`` in a list), bold-term paragraphs, rows of two-column
+        tables, definition lists and callouts titled with a term."""
         terms: list[Term] = []
         for block in body:
             if isinstance(block, doc.ListBlock):
@@ -361,7 +368,53 @@ class _SectionBuilder:
                     if term is not None:
                         terms.append(term)
                     inner = (*parents, term.text) if term else parents
-                    terms.extend(self._terms(item.children, node, inner))
+                    terms.extend(self._terms(item.children, node, inner, nested=True))
+            elif nested:
+                continue
+            elif isinstance(block, doc.Paragraph):
+                # "**Term**: definition" written as a paragraph (one per line).
+                for number, line in enumerate(_lines_of(block.children)):
+                    if not line:
+                        continue
+                    item = doc.ListItem((doc.Paragraph(line, block.line + number),), block.line)
+                    term = self._term_of(item, node, parents)
+                    if term is not None:
+                        terms.append(term)
+            elif isinstance(block, doc.Table) and len(block.header) == 2:
+                terms.extend(self._table_terms(block, node))
+            elif isinstance(block, doc.DefinitionList):
+                for index, (title, definitions) in enumerate(block.items):
+                    text = doc.plain_text(title)
+                    definition = tuple(b for d in definitions for b in d)
+                    if self._is_term(text) and doc.block_text(definition):
+                        location = SourceLocation(node.context.source.display, block.line + index)
+                        terms.append(Term(text, title, definition, parents, location))
+            elif isinstance(block, doc.Callout) and block.title and block.children:
+                text = doc.plain_text(block.title)
+                # A callout titled with a term ("> [!info] Eigenvalue"), not with a sentence.
+                short = len(text.split()) <= 5 and not text.endswith((".", "!", "?", ":"))
+                if short and self._is_term(text):
+                    location = SourceLocation(node.context.source.display, block.line)
+                    terms.append(Term(text, block.title, block.children, parents, location))
+        return terms
+
+    def _is_term(self, text: str) -> bool:
+        return bool(text) and normalise(text) not in self.stop_terms
+
+    def _table_terms(self, table: doc.Table, node: _Node) -> list[Term]:
+        """A two-column table (term, meaning): a term per row, under its header's names."""
+        header = tuple(doc.plain_text(cell.children) for cell in table.header if cell.children)
+        terms = []
+        for index, (term_cell, meaning) in enumerate(
+            row[:2] for row in table.rows if len(row) >= 2
+        ):
+            text = doc.plain_text(term_cell.children)
+            if not self._is_term(text) or not doc.plain_text(meaning.children):
+                continue
+            line = table.line + 2 + index
+            location = SourceLocation(node.context.source.display, line)
+            definition = (doc.Paragraph(meaning.children, line),)
+            terms.append(Term(text, term_cell.children, definition, header[:1], location))
         return terms
 
     def _term_of(self, item: doc.ListItem, node: _Node, parents: tuple[str, ...]) -> Term | None:
@@ -395,6 +448,17 @@ class _SectionBuilder:
         title = _without_trailing_colon(bold)
         location = SourceLocation(node.context.source.display, item.line)
         return Term(term_text, title, definition, parents, location)
+
+
+def _lines_of(inlines: tuple[doc.Inline, ...]) -> list[tuple[doc.Inline, ...]]:
+    """``inlines`` cut at their line ends: one run per line of the notes."""
+    lines: list[list[doc.Inline]] = [[]]
+    for node in inlines:
+        if isinstance(node, (doc.SoftBreak, doc.LineBreak)):
+            lines.append([])
+        else:
+            lines[-1].append(node)
+    return [tuple(line) for line in lines]
 
 
 def _strip_start(inlines: tuple[doc.Inline, ...]) -> tuple[doc.Inline, ...]:

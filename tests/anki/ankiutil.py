@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,3 +80,9 @@ def schedule_of(collection: Collection, card_id: int) -> tuple[int, int, int, in
     card = collection.get_card(card_id)
     reviews = collection.db.scalar("select count() from revlog where cid = ?", card_id)
     return (card.type, card.queue, card.due, card.ivl, reviews)
+
+
+def asks(front: str, prompt: str) -> bool:
+    """True when a card's ``front`` asks ``prompt``, as the section's own card: of a section in
+    parts, only the first part (the others say "part N of M" in their breadcrumb)."""
+    return prompt in front and not re.search(r"part (?!1 of)\d+ of", front)

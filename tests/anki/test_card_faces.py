@@ -15,7 +15,7 @@ import pytest
 from anki.collection import Collection
 from PIL import Image
 
-from tests.anki.ankiutil import note_by_guid
+from tests.anki.ankiutil import asks, note_by_guid
 from tests.anki.conftest import BuiltDeck
 from tests.conftest import REPO
 
@@ -93,7 +93,7 @@ def faces(built: BuiltDeck, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         rendered = {}
         for name, needle in SAMPLES.items():
             prompt = f'<div class="prompt">{needle}</div>'
-            (card,) = [c for c in built.cards if prompt in c["front"]]
+            (card,) = [c for c in built.cards if asks(c["front"], prompt)]
             note = collection.get_note(note_by_guid(collection, card["guid"]))
             anki_card = note.cards()[0]
             rendered[name] = (anki_card.question(), anki_card.answer(), anki_card.css())
@@ -150,3 +150,45 @@ def test_screenshots_for_people_to_look_at(
             # the card is drawn, not blank: many distinct colours of text on its background
             assert len(phone.getcolors(maxcolors=1 << 16) or ()) > 20
             phone.save(SCREENSHOTS / f"{name}-{side}-{mode}-360.png")
+
+
+# What the desktop's reviewer adds around a card (Anki's ts/reviewer/reviewer.scss): every hr
+# gets a background, and the page a margin.
+REVIEWER_CSS = "<style>hr { background-color: #a9a9a9; } body { margin: 20px; }</style>"
+GEOMETRY = """
+(function () {
+  const box = (selector) => document.querySelector(selector).getBoundingClientRect();
+  const style = (selector) => getComputedStyle(document.querySelector(selector));
+  const answer = box(".aip-answer"), divider = box("hr#answer"), source = box(".aip-source");
+  const continued = style("hr.continued");
+  (window.parent || window).document.title = JSON.stringify({
+    column: [answer.left, answer.right],
+    divider: [divider.left, divider.right, divider.height],
+    dividerBackground: style("hr#answer").backgroundColor,
+    source: [source.left, source.right],
+    continued: continued.borderTopColor,
+    background: style("body").backgroundColor,
+  });
+})();
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_answer_sits_in_one_column_under_one_divider(
+    faces: dict, mode: str, tmp_path: Path
+) -> None:
+    """On a desktop window the card is a centred column: the divider spans the column once,
+    the Source line ends at the column's right edge, and the dashed line that joins repeated
+    headings has a colour of its own at night."""
+    _, answer, css = faces["topic-table"]
+    opening = '<div class="aip aip-answer">'
+    face = answer.replace(opening, f'{opening}<hr class="continued">', 1)
+    page = _page([face], css + REVIEWER_CSS, mode, 1024, GEOMETRY)
+    found = _measure(page, 1024, tmp_path)
+    left, right = found["column"]
+    assert right - left < 1024 - 100  # a column, narrower than the window
+    assert found["divider"] == [left, right, 1]  # one line, as wide as the column
+    assert found["dividerBackground"] == "rgba(0, 0, 0, 0)"
+    assert left <= found["source"][0] and abs(found["source"][1] - right) < 0.5
+    day_line = "rgb(200, 200, 200)"
+    assert (found["continued"] == day_line) == (mode == "day"), found

@@ -126,3 +126,18 @@ def test_reverse_cards_only_when_asked(tmp_path: Path, fresh_collection: Collect
     reverse = fresh_collection.get_note(terms[0]).cards()[1]
     assert "Which term is this?" in reverse.question()
     assert "first letter" in reverse.question() and "Alpha" in reverse.answer()
+
+
+def test_the_editor_and_the_deck_explain_themselves(collection: Collection) -> None:
+    """Fields show in a font every machine has, each with a hint; the deck says what it is."""
+    ours = [nt for nt in collection.models.all() if nt["name"].startswith("aipexport ")]
+    assert len(ours) == 2
+    for note_type in ours:
+        for field in note_type["flds"]:
+            assert field["font"] == "Arial" and field["description"], field["name"]
+    (term,) = [nt for nt in ours if nt["name"].startswith("aipexport term")]
+    reverse = next(f for f in term["flds"] if f["name"] == "Reverse")
+    assert "other way round" in reverse["description"]
+    root = collection.decks.by_name(TITLE)
+    assert root is not None
+    assert NOTES.name in root["desc"] and "aipexport sync" in root["desc"]

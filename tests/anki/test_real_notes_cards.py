@@ -100,7 +100,7 @@ def test_a_split_card_keeps_its_history_when_text_is_inserted_before_its_split(
     notes.write_text(f"# Long\n\n## Chapter\n\n### Big section\n{bullets}\n", encoding="utf-8")
     before = [c for c in _cards(notes) if c["kind"] == "topic"]
     assert len(before) >= 3 and all(len(c["back"].split()) < 200 for c in before)
-    assert "(1/" in before[0]["front"]
+    assert "part 1 of" in before[0]["front"]
     _build(notes, tmp_path / "v1.apkg")
     collection = _collection(tmp_path)
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import shutil
 import subprocess
 import tempfile
@@ -15,6 +14,7 @@ from anki.collection import Collection
 from tests.anki.ankiutil import (
     EPOCH,
     answer_good,
+    asks,
     build,
     copy_notes,
     import_deck,
@@ -35,11 +35,7 @@ def _cards(notes: Path) -> dict[str, dict[str, object]]:
 def _guid(cards: dict[str, dict[str, object]], prompt: str) -> str:
     """The card asking ``prompt``: of a section in parts, its first part (the section's own
     card)."""
-    (guid,) = [
-        str(c["guid"])
-        for front, c in cards.items()
-        if f">{prompt}</div>" in front and not re.search(r"part (?!1 of)\d+ of", front)
-    ]
+    (guid,) = [str(c["guid"]) for front, c in cards.items() if asks(front, f">{prompt}</div>")]
     return guid
 
 

@@ -16,68 +16,24 @@ import json
 import sqlite3
 import tempfile
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import genanki
 from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
-from aipexport import templates
 from aipexport.cards import BREADCRUMB_SEPARATOR, CLOZE, FLASHCARD, TERM, TOPIC
 from aipexport.diagnostics import Diagnostic
 from aipexport.errors import AipexportError
 from aipexport.ids import numeric_id
-from aipexport.lock import Lock, LockedCard, LockedNoteType, content_hash
-from aipexport.model import Card, SourceLocation
+from aipexport.lock import Lock, LockedCard, save_lock
+from aipexport.model import Card
+from aipexport.note_types import FIELD_FONT, FIELD_SIZE, REMOVED_TAG, deck_description, note_types
 from aipexport.outputs import write_atomically
 from aipexport.pipeline import Notes
 
-#: Tag on a note whose section was removed from the notes (see README, "Updating").
-REMOVED_TAG = "aipexport::removed"
 #: Zip entries carry this date: the earliest a zip can hold, the same for every build.
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-
-
-@dataclass(frozen=True)
-class _NoteTypeSpec:
-    kind: str
-    fields: tuple[str, ...]
-    #: (card name, front template file, back template file)
-    cards: tuple[tuple[str, str, str], ...]
-    #: genanki.Model.CLOZE for a cloze note type (one card per deletion number).
-    model_type: int = genanki.Model.FRONT_BACK
-
-
-_SPECS = (
-    _NoteTypeSpec(
-        TOPIC,
-        ("Front", "Back", "Breadcrumb", "Source"),
-        (("Topic", "card/topic-front.html", "card/topic-back.html"),),
-    ),
-    _NoteTypeSpec(
-        TERM,
-        ("Term", "Definition", "Context", "Source", "Reverse"),
-        (
-            ("Term", "card/term-front.html", "card/term-back.html"),
-            ("Definition", "card/reverse-front.html", "card/reverse-back.html"),
-        ),
-    ),
-    _NoteTypeSpec(
-        FLASHCARD,
-        ("Front", "Back", "Context", "Source", "Reverse"),
-        (
-            ("Front", "card/flashcard-front.html", "card/flashcard-back.html"),
-            ("Back", "card/flashcard-reverse-front.html", "card/flashcard-reverse-back.html"),
-        ),
-    ),
-    _NoteTypeSpec(
-        CLOZE,
-        ("Text", "Context", "Source"),
-        (("Cloze", "card/cloze-front.html", "card/cloze-back.html"),),
-        genanki.Model.CLOZE,
-    ),
-)
 
 
 def write_apkg(notes: Notes, destination: Path, locked: bool = False) -> list[Diagnostic]:
@@ -96,59 +52,34 @@ def write_apkg(notes: Notes, destination: Path, locked: bool = False) -> list[Di
     except sqlite3.Error as error:
         # SQLite reports a full disk or a refused write as its own error, not an OSError.
         raise AipexportError(f"{destination}: cannot write the deck: {error}") from None
-    if rendered == existing:
-        return []
-    try:
-        write_atomically(notes.lock_path, lambda path: path.write_text(rendered, encoding="utf-8"))
-    except AipexportError as error:
-        return [
-            Diagnostic(
-                SourceLocation(str(notes.lock_path), 1),
-                "AIP041",
-                f"the lock file was not saved ({error}); renames will not be recognised next time",
-            )
-        ]
-    return []
+    return [] if rendered == existing else save_lock(lock, notes.lock_path)
 
 
 def _note_types(notes: Notes) -> tuple[dict[str, genanki.Model], Lock]:
-    """The note types, and the lock with each note type's hash and modification time."""
-    user_dir = notes.config.templates
-    css = templates.read_text("card/card.css", user_dir)
-    previous = notes.lock.note_types
-    models: dict[str, genanki.Model] = {}
-    recorded: dict[str, LockedNoteType] = {}
-    for spec in _SPECS:
-        name = f"aipexport {spec.kind} · {notes.namespace}"
-        card_templates = [
-            {
-                "name": card_name,
-                "qfmt": templates.read_text(front, user_dir),
-                "afmt": templates.read_text(back, user_dir),
-            }
-            for card_name, front, back in spec.cards
-        ]
-        digest = content_hash(
-            [name, *spec.fields, css, *(t[k] for t in card_templates for k in ("qfmt", "afmt"))]
-        )
-        before = previous.get(spec.kind)
-        if before is None:
-            mtime = notes.epoch
-        elif before.content == digest:
-            mtime = before.mtime
-        else:
-            mtime = max(notes.epoch, before.mtime + 1)
-        recorded[spec.kind] = LockedNoteType(digest, mtime)
-        models[spec.kind] = genanki.Model(
-            numeric_id(notes.namespace, "note-type", spec.kind),
-            name,
-            fields=[{"name": field} for field in spec.fields],
-            templates=card_templates,
-            css=css,
+    """The note types as genanki models, and the lock with each one's hash and mtime."""
+    definitions, lock = note_types(notes)
+    models = {
+        kind: genanki.Model(
+            note_type.id,
+            note_type.name,
+            fields=[
+                {
+                    "name": field.name,
+                    "description": field.description,
+                    "font": FIELD_FONT,
+                    "size": FIELD_SIZE,
+                }
+                for field in note_type.fields
+            ],
+            templates=[
+                {"name": t.name, "qfmt": t.front, "afmt": t.back} for t in note_type.templates
+            ],
+            css=note_type.css,
             sort_field_index=0,
-            model_type=spec.model_type,
+            model_type=genanki.Model.CLOZE if note_type.cloze else genanki.Model.FRONT_BACK,
         )
-    lock = Lock(notes.lock.namespace, recorded, notes.lock.cards)
+        for kind, note_type in definitions.items()
+    }
     return models, lock
 
 
@@ -203,7 +134,8 @@ def _write_collection(
     (decks_json, models_json) = cursor.execute("SELECT decks, models FROM col").fetchone()
     decks = json.loads(decks_json)
     for name, deck_id in deck_ids.items():
-        decks[str(deck_id)] = genanki.Deck(deck_id, name).to_json()
+        description = deck_description(notes) if name == root else ""
+        decks[str(deck_id)] = genanki.Deck(deck_id, name, description).to_json()
     stored_models = json.loads(models_json)
     for kind, model in models.items():
         users = [deck_ids[name] for name, note in placed if note.model is model]
