@@ -58,6 +58,8 @@ class Config:
     namespace: str | None = None
     stop_terms: tuple[str, ...] = DEFAULT_STOP_TERMS
     ignore: frozenset[str] = frozenset()
+    #: Fail the build when there is any warning (notes never fail it).
+    strict: bool = False
     reverse_terms: bool = False
     templates: Path | None = None
     paper: str = "a4"
@@ -90,6 +92,8 @@ def _validated(config: Config, origin: str) -> Config:
         raise AipexportError(
             f"{origin}: option 'ignore' names unknown diagnostic codes: {', '.join(unknown)}"
         )
+    if not isinstance(config.strict, bool):
+        raise bad("strict", "true or false")
     if not isinstance(config.reverse_terms, bool):
         raise bad("reverse_terms", "true or false")
     if not isinstance(config.landscape, bool):

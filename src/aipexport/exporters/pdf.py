@@ -121,8 +121,9 @@ def _diagnostics(layouts: list[DocumentLayout], notes: Notes, page: Page) -> lis
         if template.startswith(_MISSING_GLYPH) and args:
             missing.setdefault(args[0], None)
         elif template.startswith(_NO_HARFBUZZ_SUBSET):
-            # Said once per font by WeasyPrint; one line that says what to do is enough.
-            out.setdefault(Diagnostic(None, "AIP051", _NO_HARFBUZZ_SUBSET_ADVICE))
+            # Said once per font by WeasyPrint; one line that says what to do is enough. A
+            # note: the PDF is the same, only made more slowly.
+            out.setdefault(Diagnostic(None, "AIP051", _NO_HARFBUZZ_SUBSET_ADVICE, "note"))
         elif not any(url in message for url in refused):
             out.setdefault(Diagnostic(_stylesheet_location(message, page), "AIP051", message))
     characters = list(missing)
