@@ -70,7 +70,7 @@ if TYPE_CHECKING:
     from pypdf.generic import DictionaryObject, IndirectObject
 
 #: Bump when what a cache entry holds, or how it is made, changes.
-_CACHE_FORMAT = 4
+_CACHE_FORMAT = 5
 #: Cache entries not used for this long are removed (every edit leaves one behind).
 _CACHE_MAX_AGE_S = 7 * 24 * 3600
 _CHAPTER_START = '<section class="chapter">'
