@@ -75,9 +75,10 @@ dist: $(VENV)/.installed pdf-libraries ## Release files in build/dist: .apkg, .p
 	cd $(BUILD)/dist && sha256sum $(NAME)-$$version.apkg $(NAME)-$$version.pdf > SHA256SUMS; \
 	cat SHA256SUMS
 
-lint: $(VENV)/.installed-test ## ruff, and actionlint on the GitHub workflows
+lint: $(VENV)/.installed-test ## ruff, mypy --strict on src/, and actionlint on the GitHub workflows
 	$(BIN)/ruff check src tests benchmarks tools
 	$(BIN)/ruff format --check src tests benchmarks tools
+	$(BIN)/mypy
 	$(BIN)/actionlint .github/workflows/*.yml
 
 system-packages: ## Install the Debian packages the tests need, when missing

@@ -92,9 +92,7 @@ def report(directory: Path) -> dict[str, object]:
         for name, pattern in _LEAKS.items():
             leaks[name] += len(pattern.findall(text))
     referenced = sum(
-        1
-        for d in notes.diagnostics
-        if d.code in ("AIP021", "AIP022", "AIP023", "AIP024")
+        1 for d in notes.diagnostics if d.code in ("AIP021", "AIP022", "AIP023", "AIP024")
     )
     return {
         "set": directory.name,

@@ -124,7 +124,9 @@ def cli() -> None:
     """Turn Markdown study notes into an Anki deck and a printable PDF cheat-sheet."""
 
 
-def _config_option(*declarations: str, key: str, **attributes: Any) -> Callable[..., Any]:
+def _config_option(
+    *declarations: str, key: str, **attributes: Any
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """An option that, when given, sets the configuration key ``key`` over what
     ``[tool.aipexport]`` says; :func:`notes_options` applies it before the notes are read."""
 
@@ -135,10 +137,8 @@ def _config_option(*declarations: str, key: str, **attributes: Any) -> Callable[
     return click.option(*declarations, expose_value=False, callback=record, **attributes)
 
 
-class _Text(click.ParamType):
+class _Text(click.types.StringParamType):
     """A text option that must say something (``--title ""`` is a usage error)."""
-
-    name = "text"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         if not str(value).strip():
@@ -172,7 +172,7 @@ class Outcome:
     build: bool = True
 
 
-def notes_options(command: Callable[..., Outcome | None]) -> Callable[..., None]:
+def notes_options(command: Callable[..., Outcome | None]) -> Callable[..., Any]:
     """The options every command that reads notes takes, folded into one ``notes`` argument;
     then the report: the diagnostics, the command's :class:`Outcome` line, and exit status 1
     when there is an error, or a warning under ``strict``."""

@@ -44,7 +44,7 @@ import hashlib
 import inspect
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -193,8 +193,8 @@ def print_paged(
     the ``earlier`` layout's (when there is one) up to the first page after the edit that
     starts as an earlier page did. The pages are those :func:`print_document` gives."""
     if not knows_weasyprint():
-        pages, records = print_document(html_text, base_url, fetcher, anchors)
-        return Paged(pages, 0, 0, records, None)
+        pages, whole = print_document(html_text, base_url, fetcher, anchors)
+        return Paged(pages, 0, 0, whole, None)
     from weasyprint import DEFAULT_OPTIONS, HTML
     from weasyprint.css.counters import CounterStyle
     from weasyprint.document import Document, DocumentMetadata, Page
@@ -487,7 +487,8 @@ def _links_off_the_page_left_out(page: Any) -> list[Record]:
     say which. WeasyPrint resolves a relative link (``<a href="x.md">`` in a note's raw HTML,
     or in a user's template) against the page's base URL: a ``file:`` URL of the machine
     that built the PDF, which leads nowhere on any other. The link's text stays."""
-    kept, left_out = [], []
+    kept: list[Any] = []
+    left_out: list[Record] = []
     for link in page.links:
         kind, target, _, box = link
         if kind == "internal" or (kind == "external" and target.startswith(_WEB_SCHEMES)):
@@ -603,7 +604,7 @@ def _used_values_reused() -> Iterator[None]:
     from weasyprint.layout import percent
 
     resolve = percent.resolve_percentages
-    in_normal_flow = boxes.Box.is_in_normal_flow
+    in_normal_flow: Callable[[Any], bool] = boxes.Box.is_in_normal_flow
     used: dict[tuple[object, ...], tuple[object, tuple[object, ...] | None]] = {}
     flows: dict[int, tuple[object, bool]] = {}
 
@@ -643,13 +644,13 @@ def _used_values_reused() -> Iterator[None]:
         and getattr(module, "resolve_percentages", None) is resolve
     ]
     for module in modules:
-        module.resolve_percentages = resolve_percentages
+        setattr(module, "resolve_percentages", resolve_percentages)  # noqa: B010
     boxes.Box.is_in_normal_flow = is_in_normal_flow
     try:
         yield
     finally:
         for module in modules:
-            module.resolve_percentages = resolve
+            setattr(module, "resolve_percentages", resolve)  # noqa: B010
         boxes.Box.is_in_normal_flow = in_normal_flow
 
 
@@ -711,8 +712,15 @@ def _lines_reused() -> Iterator[None]:
         is_line_start: bool = True,
         minimum: bool = False,
     ) -> object:
-        key = (text, text_style(style), id(context), max_width, justification_spacing)
-        key += (is_line_start, minimum)
+        key = (
+            text,
+            text_style(style),
+            id(context),
+            max_width,
+            justification_spacing,
+            is_line_start,
+            minimum,
+        )
         if key not in answers:
             answer = original(
                 text, style, context, max_width, justification_spacing, is_line_start, minimum
@@ -869,10 +877,7 @@ def collected_log() -> Iterator[list[logging.LogRecord]]:
 
 
 def _as_records(records: Sequence[logging.LogRecord]) -> tuple[Record, ...]:
-    return tuple(
-        (str(r.msg), r.getMessage(), tuple(str(a) for a in r.args or ()))  # type: ignore[union-attr]
-        for r in records
-    )
+    return tuple((str(r.msg), r.getMessage(), tuple(str(a) for a in r.args or ())) for r in records)
 
 
 # ----------------------------------------------------------------------------------------------
