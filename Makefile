@@ -10,11 +10,11 @@ BUILD  := build
 
 # Builds are dated, never by the clock: Anki updates a note only when the incoming one is
 # newer, and the same date is what makes a build reproducible. Day to day that is the last
-# commit that touched the notes or the templates (the newest of those files outside git);
-# a release is dated by its own commit. A SOURCE_DATE_EPOCH given by the caller wins.
+# commit that touched the notes or the templates, or, when they have uncommitted changes,
+# the newest changed file (tools/build_epoch.py); a release is dated by its own commit. A
+# SOURCE_DATE_EPOCH given by the caller wins.
 ifeq ($(origin SOURCE_DATE_EPOCH),undefined)
-SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct -- $(NOTES) templates 2>/dev/null | grep . \
-	|| $(PYTHON) -c "import pathlib; print(max(int(p.stat().st_mtime) for d in ('$(NOTES)', 'templates') for p in pathlib.Path(d).rglob('*') if p.is_file()))")
+SOURCE_DATE_EPOCH := $(shell $(PYTHON) tools/build_epoch.py $(NOTES) templates)
 RELEASE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null | grep . || echo $(SOURCE_DATE_EPOCH))
 else
 RELEASE_EPOCH := $(SOURCE_DATE_EPOCH)
@@ -82,9 +82,10 @@ dist: $(VENV)/.installed pdf-libraries ## Release files in build/dist: .apkg, .p
 	cd $(BUILD)/dist && sha256sum $(NAME)-$$version.apkg $(NAME)-$$version.pdf > SHA256SUMS; \
 	cat SHA256SUMS
 
-lint: $(VENV)/.installed-test ## ruff, and actionlint on the GitHub workflows
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+lint: $(VENV)/.installed-test ## ruff, mypy --strict on src/, and actionlint on the GitHub workflows
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
+	$(BIN)/mypy
 	$(BIN)/actionlint .github/workflows/*.yml
 
 system-packages: ## Install the Debian packages the tests need, when missing

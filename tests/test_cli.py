@@ -121,9 +121,58 @@ def test_config_sets_title_and_cli_overrides_it(tmp_path: Path) -> None:
     assert run_cli(["check", "--title", "From CLI", path]).stdout.startswith("From CLI:")
 
 
-def test_unknown_diagnostic_code_is_an_error(tmp_path: Path) -> None:
-    result = run_cli(["check", "--ignore", "AIP999", _notes(tmp_path, GOOD)], expect=1)
-    assert "unknown diagnostic codes: AIP999" in result.stderr
+def test_unknown_diagnostic_code_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_cli(["check", "--ignore", "AIP999", _notes(tmp_path, GOOD)], expect=2)
+    assert "Invalid value for '--ignore': 'AIP999' is not one of 'AIP010'" in result.stderr
+    run_cli(["check", "--ignore", "aip011", "--strict", _notes(tmp_path, GOOD + "## Empty\n")])
+
+
+@pytest.mark.parametrize("option", ["--title", "--namespace"])
+def test_an_empty_title_or_namespace_is_a_usage_error(tmp_path: Path, option: str) -> None:
+    result = run_cli(["check", option, " ", _notes(tmp_path, GOOD)], expect=2)
+    assert f"Invalid value for '{option}': must not be empty" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["anki", "--columns", "2"],  # a page option on the deck command
+        ["check", "--paper", "a4"],
+        ["anki", "--paper", "b5"],
+        ["pdf", "--columns", "9"],
+        ["check", "-q", "-v"],
+        ["--strict", "check"],  # a notes option before the command name
+    ],
+)
+def test_usage_errors_exit_2(tmp_path: Path, args: list[str]) -> None:
+    result = run_cli([*args, _notes(tmp_path, GOOD)], expect=2)
+    assert "Usage: " in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_is_accepted_before_and_after_the_command(tmp_path: Path, where: str) -> None:
+    def command(notes: Path) -> list[str]:
+        return (
+            ["--debug", "check", str(notes)]
+            if where == "before"
+            else ["check", str(notes), "--debug"]
+        )
+
+    broken = subprocess.run(
+        [AIPEXPORT, *command(_notes(tmp_path, "", "empty.md"))], capture_output=True, text=True
+    )
+    assert broken.returncode == 1 and "Traceback (most recent call last)" in broken.stderr
+    assert run_cli(command(_notes(tmp_path, GOOD))).stdout.startswith("Title: ")
+
+
+def test_strict_from_the_configuration(tmp_path: Path) -> None:
+    path = _notes(tmp_path, GOOD + "\n## Empty\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.aipexport]\nstrict = true\n")
+    result = run_cli(["check", path], expect=1)
+    assert "1 warning and strict = true in [tool.aipexport] is on" in result.stderr
+    run_cli(["check", "--no-strict", path])
+    (tmp_path / "pyproject.toml").write_text('[tool.aipexport]\nstrict = "yes"\n')
+    assert "'strict' must be true or false" in run_cli(["check", path], expect=1).stderr
 
 
 def test_cards_text_format(tmp_path: Path) -> None:

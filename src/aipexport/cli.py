@@ -1,26 +1,29 @@
 """The ``aipexport`` command line. Commands are thin: parse options, call one function, report.
 
 Exit status: 0 on success, 1 when the build failed (or ``--strict`` found warnings), 2 for a
-usage error. Problems are printed as ``aipexport: error: ...``; a Python traceback is shown
-only with ``--debug``. Heavy libraries are imported inside the command that needs them, so
-``aipexport check`` and ``aipexport anki`` never load WeasyPrint.
+usage error (always through click's own error path). Problems are printed as
+``aipexport: error: ...``; a Python traceback is shown only with ``--debug``, which, like
+``-q`` and ``-v``, may come before or after the command name. Heavy libraries are imported
+inside the command that needs them, so ``aipexport check`` and ``aipexport anki`` never load
+WeasyPrint.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import sys
+import shlex
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from aipexport import __version__
-from aipexport.config import MAX_COLUMNS, PAPERS, Config, find_project_file, load_config
-from aipexport.diagnostics import Diagnostic
+from aipexport.config import MAX_COLUMNS, PAPERS, find_project_file, load_config
+from aipexport.diagnostics import CODES, Diagnostic, condensed
 from aipexport.errors import AipexportError, UsageError
 from aipexport.pipeline import Notes, load_notes
 from aipexport.sanitize import text_of
@@ -28,12 +31,24 @@ from aipexport.sanitize import text_of
 if TYPE_CHECKING:
     from aipexport.exporters.pdf_chapters import Workers
 
+#: Where the options given in this invocation are kept (``click.Context.meta``, which a
+#: command's context shares with the group's): the flags that may come anywhere, and the
+#: configuration keys options set.
+_FLAGS = "aipexport.flags"
+_OVERRIDES = "aipexport.overrides"
+
 
 class _Failure(click.ClickException):
     """A failed build: printed as ``aipexport: error: ...`` with exit status 1."""
 
     def show(self, file: Any = None) -> None:
         click.echo(f"aipexport: error: {self.format_message()}", err=True)
+
+
+def _flag(ctx: click.Context, name: str) -> bool:
+    """Whether the flag ``name`` (``debug``, ``quiet``, ``verbose``) was given anywhere."""
+    flags: set[str] = ctx.meta.get(_FLAGS, set())
+    return name in flags
 
 
 class _Group(click.Group):
@@ -45,33 +60,122 @@ class _Group(click.Group):
         except UsageError as error:
             raise click.UsageError(str(error), ctx) from None
         except AipexportError as error:
-            if ctx.params.get("debug"):
+            if _flag(ctx, "debug"):
                 raise
             raise _Failure(str(error)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except OSError as error:
-            if ctx.params.get("debug"):
+            if _flag(ctx, "debug"):
                 raise
             where = f"{error.filename}: " if error.filename else ""
             raise _Failure(f"{where}{error.strerror or error}") from None
         except Exception as error:
-            if ctx.params.get("debug"):
+            if _flag(ctx, "debug"):
                 raise
             raise _Failure(
                 f"internal error: {type(error).__name__}: {error} (run with --debug for details)"
             ) from None
 
 
+def _anywhere_flags(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--debug``, ``-q`` and ``-v`` on ``command``; given on the group or on the command,
+    each counts for the whole invocation (see :func:`_flag`)."""
+
+    def remember(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+        if value:
+            assert param.name is not None
+            ctx.meta.setdefault(_FLAGS, set()).add(param.name)
+
+    flags = [
+        click.option(
+            "--debug",
+            is_flag=True,
+            expose_value=False,
+            callback=remember,
+            help="Show a Python traceback when something fails.",
+        ),
+        click.option(
+            "-q",
+            "--quiet",
+            is_flag=True,
+            expose_value=False,
+            callback=remember,
+            help="Print only warnings and errors.",
+        ),
+        click.option(
+            "-v",
+            "--verbose",
+            is_flag=True,
+            expose_value=False,
+            callback=remember,
+            help="List every diagnostic, even where a build would group them.",
+        ),
+    ]
+    for flag in reversed(flags):
+        command = flag(command)
+    return command
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="aipexport")
-@click.option("--debug", is_flag=True, help="Show a Python traceback when something fails.")
-def cli(debug: bool) -> None:
+@_anywhere_flags
+def cli() -> None:
     """Turn Markdown study notes into an Anki deck and a printable PDF cheat-sheet."""
 
 
-def notes_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options every command that reads notes takes, folded into one ``notes`` argument."""
+def _config_option(
+    *declarations: str, key: str, **attributes: Any
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An option that, when given, sets the configuration key ``key`` over what
+    ``[tool.aipexport]`` says; :func:`notes_options` applies it before the notes are read."""
+
+    def record(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value is not None and value != ():
+            ctx.meta.setdefault(_OVERRIDES, {})[key] = value
+
+    return click.option(*declarations, expose_value=False, callback=record, **attributes)
+
+
+class _Text(click.types.StringParamType):
+    """A text option that must say something (``--title ""`` is a usage error)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        if not str(value).strip():
+            self.fail("must not be empty", param, ctx)
+        return str(value)
+
+
+class _Code(click.Choice[str]):
+    """A diagnostic code, in any case (``aip011`` is ``AIP011``)."""
+
+    def __init__(self) -> None:
+        super().__init__(sorted(CODES))
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        return super().convert(str(value).upper(), param, ctx)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a command that read notes ends: ``status`` is its last line, printed after the
+    diagnostics with a summary of the notes and of every diagnostic.
+
+    A ``build`` (a command that writes something) prints ``status (summary)``, counts the
+    ``diagnostics`` its exporter found with the notes' own, and groups them when there are
+    many (see :func:`aipexport.diagnostics.condensed`); otherwise the line is
+    ``status: summary`` and every diagnostic is listed.
+    """
+
+    status: str
+    diagnostics: Sequence[Diagnostic] = ()
+    build: bool = True
+
+
+def notes_options(command: Callable[..., Outcome | None]) -> Callable[..., Any]:
+    """The options every command that reads notes takes, folded into one ``notes`` argument;
+    then the report: the diagnostics, the command's :class:`Outcome` line, and exit status 1
+    when there is an error, or a warning under ``strict``."""
 
     @click.argument(
         "sources",
@@ -88,65 +192,109 @@ def notes_options(command: Callable[..., Any]) -> Callable[..., Any]:
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
         help="pyproject.toml with a [tool.aipexport] table (default: nearest one above SOURCE).",
     )
-    @click.option(
-        "--title", help="Deck title (default: front matter, the level-1 heading, or the file name)."
+    @_config_option(
+        "--title",
+        key="title",
+        type=_Text(),
+        help="Deck title (default: front matter, the level-1 heading, or the file name).",
     )
-    @click.option("--namespace", help="Identity namespace of the cards (default: from the title).")
-    @click.option(
-        "--ignore", multiple=True, metavar="CODE", help="Silence a diagnostic code (repeatable)."
+    @_config_option(
+        "--namespace",
+        key="namespace",
+        type=_Text(),
+        help="Identity namespace of the cards (default: from the title).",
     )
-    @click.option("--strict", is_flag=True, help="Fail (exit 1) when there is any warning.")
+    @_config_option(
+        "--ignore",
+        key="ignore",
+        multiple=True,
+        type=_Code(),
+        metavar="CODE",
+        help="Silence a diagnostic code (repeatable).",
+    )
+    @_config_option(
+        "--strict/--no-strict",
+        key="strict",
+        default=None,
+        help="Fail (exit 1) when there is any warning (default: strict in [tool.aipexport]).",
+    )
     @click.option(
         "--lock",
         "lock_path",
         type=click.Path(dir_okay=False, path_type=Path),
         help="The lock file (default: aipexport.lock in the notes' directory).",
     )
+    @_anywhere_flags
     @functools.wraps(command)
     def wrapper(
-        sources: tuple[Path, ...],
-        config_file: Path | None,
-        title: str | None,
-        namespace: str | None,
-        ignore: tuple[str, ...],
-        strict: bool,
-        lock_path: Path | None,
-        **kwargs: Any,
-    ) -> Any:
+        sources: tuple[Path, ...], config_file: Path | None, lock_path: Path | None, **kwargs: Any
+    ) -> None:
+        ctx = click.get_current_context()
+        if _flag(ctx, "quiet") and _flag(ctx, "verbose"):
+            raise click.UsageError("-q and -v cannot be used together", ctx)
+        given: dict[str, Any] = dict(ctx.meta.get(_OVERRIDES, {}))
         config = load_config(config_file or find_project_file(sources[0]))
-        overrides: dict[str, Any] = {"title": title, "namespace": namespace}
-        if ignore:
-            overrides["ignore"] = config.ignore | {code.upper() for code in ignore}
+        overrides = {**given, "ignore": config.ignore | set(given.get("ignore", ()))}
         config = config.with_overrides(**overrides)
-        notes = load_notes(sources, _with_command_options(config, kwargs), lock_path)
-        for diagnostic in notes.diagnostics:
-            click.echo(str(diagnostic), err=True)
+        try:
+            notes = load_notes(sources, config, lock_path)
+        except UsageError as error:
+            raise click.UsageError(str(error), ctx) from None
+        outcome = command(notes=notes, **kwargs)
         # Exporters may find more (a missing glyph, a renderer warning); they return them.
-        later = [d for d in command(notes=notes, **kwargs) or () if d.code not in config.ignore]
-        for diagnostic in later:
-            click.echo(str(diagnostic), err=True)
-        count = len(notes.diagnostics) + len(later)
-        if strict and count:
-            raise _Failure(f"{count} warning(s) and --strict is on")
+        later = [d for d in outcome.diagnostics if d.code not in config.ignore] if outcome else []
+        found = [*notes.diagnostics, *later]
+        shown = [d for d in found if d.severity != "note" or not _flag(ctx, "quiet")]
+        if outcome and outcome.build and not _flag(ctx, "verbose"):
+            lister = _check_command(sources, config_file, lock_path, given)
+            lines = condensed(shown, lister)
+        else:
+            lines = [str(d) for d in shown]
+        for line in lines:
+            click.echo(line, err=True)
+        if outcome and not _flag(ctx, "quiet"):
+            summary = _summary(notes, found)
+            status = outcome.status
+            click.echo(f"{status} ({summary})" if outcome.build else f"{status}: {summary}")
+        severities = Counter(d.severity for d in found)
+        if severities["error"]:
+            raise _Failure(f"{_count(severities['error'], 'error')} in the notes")
+        if config.strict and severities["warning"]:
+            switch = "--strict" if "strict" in given else "strict = true in [tool.aipexport]"
+            raise _Failure(f"{_count(severities['warning'], 'warning')} and {switch} is on")
 
     return wrapper
 
 
-def _with_command_options(config: Config, options: dict[str, Any]) -> Config:
-    """``config`` with the options of the command itself that are config keys."""
-    return config.with_overrides(**{k: options.pop(k) for k in list(options) if k in _CONFIG_KEYS})
+def _check_command(
+    sources: Sequence[Path], config_file: Path | None, lock_path: Path | None, given: dict[str, Any]
+) -> str:
+    """The ``aipexport check`` command line that lists every diagnostic of these notes."""
+    words = ["aipexport", "check"]
+    if config_file:
+        words += ["--config", str(config_file)]
+    if lock_path:
+        words += ["--lock", str(lock_path)]
+    for key in ("title", "namespace"):
+        if key in given:
+            words += [f"--{key}", given[key]]
+    for code in sorted(given.get("ignore", ())):
+        words += ["--ignore", code]
+    return shlex.join([*words, *map(str, sources)])
 
 
-_CONFIG_KEYS = frozenset(Config.__dataclass_fields__)
-
-
-def _summary(notes: Notes) -> str:
+def _summary(notes: Notes, diagnostics: Sequence[Diagnostic]) -> str:
     kinds = Counter(card.kind for card in notes.cards)
     sections = sum(1 for s in notes.deck.sections() if s.body)
+    severities = Counter(d.severity for d in diagnostics)
+    said = [_count(severities["warning"], "warning")]
+    if severities["error"]:
+        said.insert(0, _count(severities["error"], "error"))
+    if severities["note"]:
+        said.append(_count(severities["note"], "note"))
     return (
         f"{_count(len(notes.sources.files), 'file')}, {_count(sections, 'section')}, "
-        f"{_count(len(notes.cards), 'card')} ({_kinds(kinds)}), "
-        f"{_count(len(notes.diagnostics), 'warning')}"
+        f"{_count(len(notes.cards), 'card')} ({_kinds(kinds)}), " + ", ".join(said)
     )
 
 
@@ -162,9 +310,9 @@ def _count(number: int, noun: str) -> str:
 
 @cli.command()
 @notes_options
-def check(notes: Notes) -> None:
-    """Parse the notes and print diagnostics and a one-line summary."""
-    click.echo(f"{notes.deck.title}: {_summary(notes)}")
+def check(notes: Notes) -> Outcome:
+    """Parse the notes and print every diagnostic and a one-line summary."""
+    return Outcome(notes.deck.title, build=False)
 
 
 @cli.command()
@@ -220,22 +368,30 @@ _output_option = click.option(
 def layout_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Page options shared by ``html`` and ``pdf``; they override ``[tool.aipexport]``."""
     options = [
-        click.option(
+        _config_option(
             "--templates",
+            key="templates",
             type=click.Path(exists=True, file_okay=False, path_type=Path),
             help="Directory whose templates replace the shipped ones of the same name.",
         ),
-        click.option("--paper", type=click.Choice(PAPERS), help="Paper size (default a4)."),
-        click.option(
-            "--landscape/--portrait", default=None, help="Page orientation (default portrait)."
+        _config_option(
+            "--paper", key="paper", type=click.Choice(PAPERS), help="Paper size (default a4)."
         ),
-        click.option(
+        _config_option(
+            "--landscape/--portrait",
+            key="landscape",
+            default=None,
+            help="Page orientation (default portrait).",
+        ),
+        _config_option(
             "--columns",
+            key="columns",
             type=click.IntRange(1, MAX_COLUMNS),
             help=f"Text columns per page, 1 to {MAX_COLUMNS} (default 3).",
         ),
-        click.option(
+        _config_option(
             "--font-size",
+            key="font_size",
             type=click.FloatRange(5, 24),
             help="Body text size in points (default 8).",
         ),
@@ -248,8 +404,9 @@ def layout_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @cli.command()
 @notes_options
 @_output_option
-@click.option(
+@_config_option(
     "--reverse-terms/--no-reverse-terms",
+    key="reverse_terms",
     default=None,
     help="Also ask each term card the other way round (definition -> term).",
 )
@@ -258,14 +415,12 @@ def layout_options(command: Callable[..., Any]) -> Callable[..., Any]:
     is_flag=True,
     help="Fail if the lock file beside the notes would change (for release builds).",
 )
-def anki(notes: Notes, output: Path | None, locked: bool) -> list[Diagnostic]:
+def anki(notes: Notes, output: Path | None, locked: bool) -> Outcome:
     """Build the Anki deck (.apkg) and update the lock file beside the notes."""
     from aipexport.exporters.anki import write_apkg
 
     destination = output or _default_output(notes, ".apkg")
-    diagnostics = write_apkg(notes, destination, locked=locked)
-    click.echo(f"wrote {destination} ({_summary(notes)})")
-    return diagnostics
+    return Outcome(f"wrote {destination}", write_apkg(notes, destination, locked=locked))
 
 
 @cli.command()
@@ -292,8 +447,9 @@ def anki(notes: Notes, output: Path | None, locked: bool) -> list[Diagnostic]:
     help="Settle conflicts: notes or anki, for all, or for one NOTE (its Anki note ID, "
     "file:line or GUID); repeatable.",
 )
-@click.option(
+@_config_option(
     "--reverse-terms/--no-reverse-terms",
+    key="reverse_terms",
     default=None,
     help="Also ask each term card the other way round (definition -> term).",
 )
@@ -305,7 +461,7 @@ def sync(
     dry_run: bool,
     prune: bool,
     take: tuple[str, ...],
-) -> list[Diagnostic]:
+) -> Outcome:
     """Write the deck straight into an Anki collection (Anki must be closed)."""
     from aipexport.collection import locate
     from aipexport.sync import sync_notes
@@ -321,25 +477,26 @@ def sync(
         progress=lambda step: click.echo(f"sync: {step}", err=True),
     )
     if dry_run:
-        click.echo(f"plan for {place.collection} (dry run: nothing written)")
+        status = f"plan for {place.collection} (dry run: nothing written)"
     elif not result.written:
-        click.echo(f"{place.collection} is up to date")
+        status = f"{place.collection} is up to date"
     else:
         backup = f"; backup {result.backup}" if result.backup else ""
-        click.echo(f"synced {place.collection}{backup}")
+        status = f"synced {place.collection}{backup}"
     click.echo(result.report.render())
-    return result.diagnostics
+    return Outcome(status, result.diagnostics)
 
 
 @cli.command()
 @notes_options
 @_output_option
 @layout_options
-def html(notes: Notes, output: Path | None) -> list[Diagnostic]:
+def html(notes: Notes, output: Path | None) -> Outcome:
     """Write the cheat-sheet as one standalone HTML page."""
     from aipexport.exporters.html import write_html
 
-    return _write_page(write_html, notes, output or _default_output(notes, ".html"))
+    destination = output or _default_output(notes, ".html")
+    return Outcome(f"wrote {destination}", write_html(notes, destination))
 
 
 def _with_layout_workers(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -361,23 +518,12 @@ def _with_layout_workers(command: Callable[..., Any]) -> Callable[..., Any]:
 @notes_options
 @_output_option
 @layout_options
-def pdf(notes: Notes, output: Path | None, workers: Workers) -> list[Diagnostic]:
+def pdf(notes: Notes, output: Path | None, workers: Workers) -> Outcome:
     """Print the cheat-sheet to PDF."""
     from aipexport.exporters.pdf import write_pdf
 
-    return _write_page(
-        functools.partial(write_pdf, workers=workers),
-        notes,
-        output or _default_output(notes, ".pdf"),
-    )
-
-
-def _write_page(
-    writer: Callable[[Notes, Path], list[Diagnostic]], notes: Notes, destination: Path
-) -> list[Diagnostic]:
-    diagnostics = writer(notes, destination)
-    click.echo(f"wrote {destination}")
-    return diagnostics
+    destination = output or _default_output(notes, ".pdf")
+    return Outcome(f"wrote {destination}", write_pdf(notes, destination, workers=workers))
 
 
 def main() -> None:
@@ -386,4 +532,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -59,6 +59,8 @@ class Config:
     namespace: str | None = None
     stop_terms: tuple[str, ...] = DEFAULT_STOP_TERMS
     ignore: frozenset[str] = frozenset()
+    #: Fail the build when there is any warning (notes never fail it).
+    strict: bool = False
     reverse_terms: bool = False
     #: Read the flashcards the notes already hold (``front::back``, ``?``, cloze, ``%``).
     flashcards: bool = True
@@ -95,6 +97,8 @@ def _validated(config: Config, origin: str) -> Config:
         raise AipexportError(
             f"{origin}: option 'ignore' names unknown diagnostic codes: {', '.join(unknown)}"
         )
+    if not isinstance(config.strict, bool):
+        raise bad("strict", "true or false")
     if not isinstance(config.reverse_terms, bool):
         raise bad("reverse_terms", "true or false")
     if not isinstance(config.landscape, bool):

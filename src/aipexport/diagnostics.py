@@ -3,16 +3,22 @@
 A diagnostic prints as ``file:line:col: warning: message [AIP020]`` so editors and ``grep`` can
 jump to it. Every code is listed in :data:`CODES` (and in the README); a user silences a code
 with ``ignore = ["AIP011"]`` in ``[tool.aipexport]`` or ``--ignore AIP011``.
+
+Each has a severity: an ``error`` fails the build; a ``warning`` is something in the notes
+the output lost or changed, which ``--strict`` turns into a failure; a ``note`` says what the
+tool did on the user's behalf (a rename it followed), which never fails a build.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from aipexport.model import SourceLocation
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "note"]
 
 #: Every diagnostic code and what it means. Codes are never reused.
 CODES: dict[str, str] = {
@@ -44,6 +50,14 @@ CODES: dict[str, str] = {
     "AIP060": "a formula could not be drawn and is shown as TeX",
 }
 
+#: The codes that are notes: the tool did what the notes meant, and there is nothing to fix.
+NOTE_CODES: frozenset[str] = frozenset({"AIP010", "AIP040", "AIP042"})
+
+
+def severity_of(code: str) -> Severity:
+    """The severity a diagnostic of ``code`` has (a ``warning`` unless it is a note)."""
+    return "note" if code in NOTE_CODES else "warning"
+
 
 @dataclass(frozen=True, order=True)
 class Diagnostic:
@@ -68,10 +82,10 @@ class DiagnosticSink:
     _seen: set[Diagnostic] = field(default_factory=set, repr=False)
 
     def warn(self, location: SourceLocation | None, code: str, message: str) -> None:
-        """Record a warning unless ``code`` is silenced."""
+        """Record a diagnostic of ``code`` (with the code's severity) unless it is silenced."""
         if code not in CODES:
             raise ValueError(f"unknown diagnostic code {code}")
-        diagnostic = Diagnostic(location, code, message)
+        diagnostic = Diagnostic(location, code, message, severity_of(code))
         # Rendering a fragment twice (a term's definition is also part of its section's body)
         # must not report its problems twice.
         if code not in self.ignore and diagnostic not in self._seen:
@@ -85,3 +99,39 @@ class DiagnosticSink:
             self.items,
             key=lambda d: (d.location or SourceLocation("", 0), order[id(d)]),
         )
+
+
+#: A build lists its diagnostics one by one up to this many: a screenful with the build's
+#: own lines, where none scrolls away. Past it, each code that has more than
+#: :data:`GROUP_SHOWS` is shown as one group.
+LISTED_UP_TO = 20
+#: How many diagnostics of a group are shown in full: the places to start fixing.
+GROUP_SHOWS = 3
+
+
+def condensed(diagnostics: Sequence[Diagnostic], lister: str) -> list[str]:
+    """Lines that report ``diagnostics`` (in file order) for a build, in about
+    :data:`LISTED_UP_TO` lines however many there are.
+
+    Up to :data:`LISTED_UP_TO`, each is a line of its own. Past it, the codes with more than
+    :data:`GROUP_SHOWS` diagnostics come first, each as a count with the code's meaning and
+    its first :data:`GROUP_SHOWS` diagnostics; the other diagnostics follow one by one (the
+    rare ones, which stand out), then a line that says how many were left out and that the
+    command ``lister`` lists them all. Errors are never grouped.
+    """
+    if len(diagnostics) <= LISTED_UP_TO:
+        return [str(d) for d in diagnostics]
+    counts = Counter((d.code, d.severity) for d in diagnostics if d.severity != "error")
+    grouped = {key for key, count in counts.items() if count > GROUP_SHOWS}
+    lines: list[str] = []
+    for code, severity in sorted(grouped, key=lambda key: (-counts[key], key)):
+        members = [d for d in diagnostics if (d.code, d.severity) == (code, severity)]
+        lines.append(
+            f"{len(members)} {severity}s [{code}]: {CODES[code]}; the first {GROUP_SHOWS}:"
+        )
+        lines.extend(str(d) for d in members[:GROUP_SHOWS])
+    lines.extend(str(d) for d in diagnostics if (d.code, d.severity) not in grouped)
+    left_out = sum(counts[key] - GROUP_SHOWS for key in grouped)
+    if left_out:
+        lines.append(f"{left_out} more not shown: {lister} lists them all")
+    return lines

@@ -15,16 +15,17 @@ from pathlib import Path
 from aipexport.errors import AipexportError
 
 
-def write_atomically(destination: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write`` with a temporary path, then move the result to ``destination``."""
+def write_atomically(destination: Path, write: Callable[[Path], object]) -> None:
+    """Call ``write`` with a temporary path, then move the result to ``destination`` (what
+    ``write`` returns, say the byte count of ``Path.write_bytes``, is not used)."""
     if destination.is_dir():
         raise AipexportError(f"{destination}: is a directory, not an output file")
     try:
         destination.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(
+        descriptor, name = tempfile.mkstemp(
             prefix=f".{destination.name}.", suffix=".part", dir=destination.parent
         )
-        os.close(handle)
+        os.close(descriptor)
     except OSError as error:
         raise AipexportError(f"{destination}: cannot write: {error.strerror}") from None
     temporary = Path(name)

@@ -36,8 +36,8 @@ def sync(notes: Path, base: Path, *args: str, epoch: int = EPOCH, expect: int = 
 
 
 def report(result: Result) -> str:
-    """The summary a sync printed, without its first line (which says what was done)."""
-    return result.stdout.split("\n", 1)[1]
+    """The summary a sync printed, without its last line (which says what was done)."""
+    return result.stdout.rstrip("\n").rsplit("\n", 1)[0]
 
 
 def counts(result: Result) -> dict[str, int]:

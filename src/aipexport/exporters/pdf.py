@@ -29,6 +29,7 @@ from aipexport.exporters.pdf_chapters import (
     chapters_of,
     print_by_chapters,
 )
+from aipexport.exporters.pdf_pages import LINK_LEFT_OUT
 from aipexport.model import SourceLocation
 from aipexport.outputs import write_atomically
 from aipexport.pipeline import Notes
@@ -121,8 +122,11 @@ def _diagnostics(layouts: list[DocumentLayout], notes: Notes, page: Page) -> lis
         if template.startswith(_MISSING_GLYPH) and args:
             missing.setdefault(args[0], None)
         elif template.startswith(_NO_HARFBUZZ_SUBSET):
-            # Said once per font by WeasyPrint; one line that says what to do is enough.
-            out.setdefault(Diagnostic(None, "AIP051", _NO_HARFBUZZ_SUBSET_ADVICE))
+            # Said once per font by WeasyPrint; one line that says what to do is enough. A
+            # note: the PDF is the same, only made more slowly.
+            out.setdefault(Diagnostic(None, "AIP051", _NO_HARFBUZZ_SUBSET_ADVICE, "note"))
+        elif template == LINK_LEFT_OUT and args:
+            out.setdefault(_link_left_out(args[0], notes))
         elif not any(url in message for url in refused):
             out.setdefault(Diagnostic(_stylesheet_location(message, page), "AIP051", message))
     characters = list(missing)
@@ -148,17 +152,8 @@ def _diagnostics(layouts: list[DocumentLayout], notes: Notes, page: Page) -> lis
 def _missing_glyph(character: str, notes: Notes) -> Diagnostic:
     """AIP050 for ``character``, at its first place in the notes (if it comes from them)."""
     name = unicodedata.name(character, "unnamed character")
-    location = None
-    count = 0
-    for source in notes.sources.files:
-        index = source.text.find(character)
-        if index < 0:
-            continue
-        if location is None:
-            line = source.text.count("\n", 0, index) + 1
-            column = index - (source.text.rfind("\n", 0, index) + 1) + 1
-            location = SourceLocation(source.display, line, column)
-        count += source.text.count(character)
+    location = _first_place(character, notes)
+    count = sum(source.text.count(character) for source in notes.sources.files)
     more = f" ({count} times in the notes)" if count > 1 else ""
     return Diagnostic(
         location,
@@ -166,6 +161,30 @@ def _missing_glyph(character: str, notes: Notes) -> Diagnostic:
         f"no available font has '{character}' (U+{ord(character):04X} {name}){more}; "
         "it prints as an empty box: install a font that covers it",
     )
+
+
+def _link_left_out(href: str, notes: Notes) -> Diagnostic:
+    """AIP033 for a link the page had and the PDF leaves out, at its first place in the
+    notes (none when it comes from a template)."""
+    # Quoted, it is the attribute of raw HTML, not the same path in a Markdown link's text.
+    places = (_first_place(quoted, notes) for quoted in (f'"{href}"', f"'{href}'", href))
+    return Diagnostic(
+        next((place for place in places if place is not None), None),
+        "AIP033",
+        f"link to '{href}' leads to no page of the PDF and no web address: its text is kept, "
+        "without the link",
+    )
+
+
+def _first_place(text: str, notes: Notes) -> SourceLocation | None:
+    """Where ``text`` first appears in the notes, if it does."""
+    for source in notes.sources.files:
+        index = source.text.find(text) if text else -1
+        if index >= 0:
+            line = source.text.count("\n", 0, index) + 1
+            column = index - (source.text.rfind("\n", 0, index) + 1) + 1
+            return SourceLocation(source.display, line, column)
+    return None
 
 
 def _stylesheet_location(message: str, page: Page) -> SourceLocation | None:

@@ -58,7 +58,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote, urlsplit
 
 from aipexport import __version__, templates
@@ -66,11 +66,16 @@ from aipexport.exporters.html import PageLayout
 from aipexport.exporters.pdf_pages import Mark, Pagination, PrintedPage, Record
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     from pypdf import PdfWriter
     from pypdf.generic import DictionaryObject, IndirectObject
 
+    #: A bookmark, the bookmarks under it, and whether it shows them (open).
+    _Outline: TypeAlias = tuple[DictionaryObject, list["_Outline"], bool]
+
 #: Bump when what a cache entry holds, or how it is made, changes.
-_CACHE_FORMAT = 4
+_CACHE_FORMAT = 5
 #: Cache entries not used for this long are removed (every edit leaves one behind).
 _CACHE_MAX_AGE_S = 7 * 24 * 3600
 _CHAPTER_START = '<section class="chapter">'
@@ -238,7 +243,7 @@ def _mark(data: dict[str, Any]) -> Mark:
 _MAX_LEVEL = 32
 
 
-def _records(data: list) -> tuple[Record, ...]:
+def _records(data: Sequence[Sequence[Any]]) -> tuple[Record, ...]:
     return tuple(
         (str(template), str(message), tuple(map(str, args))) for template, message, args in data
     )
@@ -452,7 +457,7 @@ class Workers:
             # thread exists; each one imports WeasyPrint on its own, in parallel.
             self._pool.submit(_warm_up)
 
-    def submit(self, function: Callable[..., Any], *args: Any) -> concurrent.futures.Future:
+    def submit(self, function: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any]:
         """``function(*args)`` run by a worker."""
         self.start()
         assert self._pool is not None
@@ -711,7 +716,7 @@ class Join:
             source = reader.pages[0]
             if number == 0:
                 writer.add_metadata(reader.metadata or {})
-                for key, value in reader.trailer["/Root"].items():
+                for key, value in reader.root_object.items():
                     if key not in _CATALOG_OWN_KEYS:
                         writer.root_object[NameObject(key)] = value.clone(writer)
             # What the frame drew on this page becomes a form drawn over the page.
@@ -721,7 +726,7 @@ class Join:
             form[NameObject("/Subtype")] = NameObject("/Form")
             form[NameObject("/BBox")] = target["/MediaBox"]
             form[NameObject("/Resources")] = source["/Resources"].clone(writer)
-            resources = target["/Resources"].get_object()
+            resources = cast(DictionaryObject, target["/Resources"].get_object())
             xobjects = resources.get("/XObject")
             xobjects = xobjects.get_object() if xobjects is not None else None
             if xobjects is None:
@@ -779,8 +784,8 @@ def _add_destinations_and_outline(writer: PdfWriter, layouts: Sequence[DocumentL
 
     destinations: dict[str, ArrayObject] = {}
     # A tree of (bookmark, children) as WeasyPrint's make_page_bookmark_tree builds it.
-    root: list[tuple[DictionaryObject, list, bool]] = []
-    last_by_depth: list[list] = [root]
+    root: list[_Outline] = []
+    last_by_depth: list[list[_Outline]] = [root]
     skipped: list[int] = []
     previous = 0
     pages = iter(writer.pages)
@@ -813,7 +818,7 @@ def _add_destinations_and_outline(writer: PdfWriter, layouts: Sequence[DocumentL
             item = DictionaryObject(
                 {NameObject("/Title"): TextStringObject(mark.label), NameObject("/Dest"): target}
             )
-            children: list = []
+            children: list[_Outline] = []
             last_by_depth[depth - 1].append((item, children, mark.open))
             del last_by_depth[depth:]
             last_by_depth.append(children)
@@ -833,13 +838,16 @@ def _add_destinations_and_outline(writer: PdfWriter, layouts: Sequence[DocumentL
 
 
 def _add_outline_items(
-    writer: PdfWriter, items: list, parent: DictionaryObject, parent_reference: IndirectObject
+    writer: PdfWriter,
+    items: list[_Outline],
+    parent: DictionaryObject,
+    parent_reference: IndirectObject,
 ) -> int:
     """Write ``items`` (bookmark, children, open) under ``parent``; returns how many entries
     show under it when open, as WeasyPrint's ``add_outlines`` counts them."""
     from pypdf.generic import NameObject, NumberObject
 
-    references = []
+    references: list[IndirectObject] = []
     count = len(items)
     for item, children, is_open in items:
         reference = writer._add_object(item)
@@ -850,7 +858,7 @@ def _add_outline_items(
         item[NameObject("/Parent")] = parent_reference
         if references:
             item[NameObject("/Prev")] = references[-1]
-            references[-1].get_object()[NameObject("/Next")] = reference
+            cast("DictionaryObject", references[-1].get_object())[NameObject("/Next")] = reference
         references.append(reference)
     if references:
         parent[NameObject("/First")] = references[0]

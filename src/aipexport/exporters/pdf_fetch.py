@@ -18,7 +18,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from aipexport.exporters.html import media_type_of
 
 
-class ConfinedFetcher(URLFetcher):
+class ConfinedFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no types
     """Serves ``files`` and the files below ``directories``; refuses and records the rest."""
 
     def __init__(self, files: Iterable[Path], directories: Iterable[Path]) -> None:

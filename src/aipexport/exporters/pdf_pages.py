@@ -44,7 +44,7 @@ import hashlib
 import inspect
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -193,8 +193,8 @@ def print_paged(
     the ``earlier`` layout's (when there is one) up to the first page after the edit that
     starts as an earlier page did. The pages are those :func:`print_document` gives."""
     if not knows_weasyprint():
-        pages, records = print_document(html_text, base_url, fetcher, anchors)
-        return Paged(pages, 0, 0, records, None)
+        pages, whole = print_document(html_text, base_url, fetcher, anchors)
+        return Paged(pages, 0, 0, whole, None)
     from weasyprint import DEFAULT_OPTIONS, HTML
     from weasyprint.css.counters import CounterStyle
     from weasyprint.document import Document, DocumentMetadata, Page
@@ -454,6 +454,7 @@ def _written(
             Mark("", x, y, level, label, state == "open")
             for level, label, (x, y), state in page.bookmarks
         ]
+        left_out = _links_off_the_page_left_out(page)
         own, bookmarks = page.anchors, page.bookmarks
         # The page's own PDF needs only the anchors its links point to (the joined PDF gets
         # its destinations and outline from the marks): fewer objects to write and read.
@@ -468,8 +469,36 @@ def _written(
         finally:
             page.anchors, page.bookmarks = own, bookmarks
         laid_out = logged[number] if number < len(logged) else []
-        printed.append(PrintedPage(pdf, tuple(marks), _as_records([*laid_out, *records])))
+        records_of_page = (*_as_records([*laid_out, *records]), *left_out)
+        printed.append(PrintedPage(pdf, tuple(marks), records_of_page))
     return tuple(printed)
+
+
+#: What a link of the printed page may lead to besides its own anchors: the schemes the
+#: notes' allow-list lets a link have (:func:`aipexport.sanitize.safe_link`).
+_WEB_SCHEMES = ("http:", "https:", "mailto:")
+
+#: The record of a link left out of a page (its argument: the link as written).
+LINK_LEFT_OUT = "Link to %s leads to no page of this PDF and no web address"
+
+
+def _links_off_the_page_left_out(page: Any) -> list[Record]:
+    """Leave out of ``page`` every link that leads neither to an anchor nor to the web, and
+    say which. WeasyPrint resolves a relative link (``<a href="x.md">`` in a note's raw HTML,
+    or in a user's template) against the page's base URL: a ``file:`` URL of the machine
+    that built the PDF, which leads nowhere on any other. The link's text stays."""
+    kept: list[Any] = []
+    left_out: list[Record] = []
+    for link in page.links:
+        kind, target, _, box = link
+        if kind == "internal" or (kind == "external" and target.startswith(_WEB_SCHEMES)):
+            kept.append(link)
+        else:
+            element = getattr(box, "element", None)
+            written = str(element.get("href", "")) if element is not None else ""
+            left_out.append((LINK_LEFT_OUT, LINK_LEFT_OUT % written, (written,)))
+    page.links = kept
+    return left_out
 
 
 def print_whole(html_text: str, base_url: str, fetcher: URLFetcher) -> tuple[bytes, list[Record]]:
@@ -479,9 +508,12 @@ def print_whole(html_text: str, base_url: str, fetcher: URLFetcher) -> tuple[byt
 
     with collected_log() as records:
         document = HTML(string=html_text, base_url=base_url, url_fetcher=fetcher).render(**OPTIONS)
+        left_out = [
+            record for page in document.pages for record in _links_off_the_page_left_out(page)
+        ]
         with _font_dates_fixed():
             pdf = document.write_pdf()
-    return pdf, list(_as_records(records))
+    return pdf, [*_as_records(records), *left_out]
 
 
 #: The date written into every embedded font subset (Unix seconds).
@@ -572,7 +604,7 @@ def _used_values_reused() -> Iterator[None]:
     from weasyprint.layout import percent
 
     resolve = percent.resolve_percentages
-    in_normal_flow = boxes.Box.is_in_normal_flow
+    in_normal_flow: Callable[[Any], bool] = boxes.Box.is_in_normal_flow
     used: dict[tuple[object, ...], tuple[object, tuple[object, ...] | None]] = {}
     flows: dict[int, tuple[object, bool]] = {}
 
@@ -612,13 +644,13 @@ def _used_values_reused() -> Iterator[None]:
         and getattr(module, "resolve_percentages", None) is resolve
     ]
     for module in modules:
-        module.resolve_percentages = resolve_percentages
+        setattr(module, "resolve_percentages", resolve_percentages)  # noqa: B010
     boxes.Box.is_in_normal_flow = is_in_normal_flow
     try:
         yield
     finally:
         for module in modules:
-            module.resolve_percentages = resolve
+            setattr(module, "resolve_percentages", resolve)  # noqa: B010
         boxes.Box.is_in_normal_flow = in_normal_flow
 
 
@@ -849,10 +881,7 @@ def collected_log() -> Iterator[list[logging.LogRecord]]:
 
 
 def _as_records(records: Sequence[logging.LogRecord]) -> tuple[Record, ...]:
-    return tuple(
-        (str(r.msg), r.getMessage(), tuple(str(a) for a in r.args or ()))  # type: ignore[union-attr]
-        for r in records
-    )
+    return tuple((str(r.msg), r.getMessage(), tuple(str(a) for a in r.args or ())) for r in records)
 
 
 # ----------------------------------------------------------------------------------------------
