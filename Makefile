@@ -48,8 +48,13 @@ $(VENV)/.installed-sync: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[sync]'
 	@touch $@
 
+# The card-face tests typeset formulas with the MathJax Anki ships (in the desktop's wheel,
+# aqt: only its data is used, so its Qt dependencies are not installed).
+ANKI_DESKTOP := aqt==26.9.3
+
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --no-deps '$(ANKI_DESKTOP)'
 	@touch $@
 
 check: $(VENV)/.installed ## Print the diagnostics and a summary for the notes

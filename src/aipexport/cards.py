@@ -17,13 +17,13 @@ from aipexport.diagnostics import DiagnosticSink
 from aipexport.doc import Paragraph
 from aipexport.flashcards import Flashcard
 from aipexport.ids import guid_for, normalise, slug
-from aipexport.model import Card, Deck, Section, SourceLocation, Term
+from aipexport.model import Card, CardKind, Deck, Section, SourceLocation, Term
 from aipexport.render.card import CardRenderer
 
-TOPIC = "topic"
-TERM = "term"
-FLASHCARD = "flashcard"
-CLOZE = "cloze"
+TOPIC: CardKind = "topic"
+TERM: CardKind = "term"
+FLASHCARD: CardKind = "flashcard"
+CLOZE: CardKind = "cloze"
 BREADCRUMB_SEPARATOR = " › "
 
 
@@ -193,7 +193,7 @@ class _CardBuilder:
         return self.render.blocks(blocks).strip()
 
     def _flashcard(self, section: Section, card: Flashcard, seen: set[tuple[str, ...]]) -> Card:
-        kind = CLOZE if card.cloze else FLASHCARD
+        kind: CardKind = CLOZE if card.cloze else FLASHCARD
         place = self._place(section)
         key = (*place, f"?{card.key}")
         n = 1

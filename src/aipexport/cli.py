@@ -25,6 +25,7 @@ from aipexport import __version__
 from aipexport.config import MAX_COLUMNS, PAPERS, find_project_file, load_config
 from aipexport.diagnostics import CODES, Diagnostic, condensed
 from aipexport.errors import AipexportError, UsageError
+from aipexport.model import CardKind
 from aipexport.pipeline import Notes, load_notes
 from aipexport.sanitize import text_of
 
@@ -298,7 +299,7 @@ def _summary(notes: Notes, diagnostics: Sequence[Diagnostic]) -> str:
     )
 
 
-def _kinds(kinds: Counter[str]) -> str:
+def _kinds(kinds: Counter[CardKind]) -> str:
     shown = [f"{kinds['topic']} topic", f"{kinds['term']} term"]
     shown += [f"{kinds[k]} {k}" for k in ("flashcard", "cloze") if kinds[k]]
     return ", ".join(shown)

@@ -123,9 +123,12 @@ def take_flashcards(
                     continue
                 # "- front::back", its sub-bullets part of the back.
                 question, answer, both = split
-                back = (doc.Paragraph(answer, item.line), *item.children[1:])
+                answers: tuple[doc.Block, ...] = (doc.Paragraph(answer, item.line),)
+                back_blocks = (*answers, *item.children[1:])
                 cards.append(
-                    Flashcard((doc.Paragraph(question, item.line),), back, both, False, item.line)
+                    Flashcard(
+                        (doc.Paragraph(question, item.line),), back_blocks, both, False, item.line
+                    )
                 )
             if items:
                 kept.append(replace(block, items=tuple(items)))

@@ -26,11 +26,11 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from aipexport.diagnostics import Diagnostic
 from aipexport.errors import AipexportError
-from aipexport.model import SourceLocation
+from aipexport.model import CardKind, SourceLocation
 from aipexport.outputs import write_atomically
 
 FORMAT = 1
@@ -43,7 +43,7 @@ SIMILAR_BITS = 12
 class LockedCard:
     """What the lock remembers of one card."""
 
-    kind: str
+    kind: CardKind
     key: tuple[str, ...]
     content: str
     sketch: str
@@ -161,10 +161,11 @@ def save_lock(lock: Lock, path: Path) -> list[Diagnostic]:
     return []
 
 
-def _kind(value: object) -> str:
-    if value not in ("topic", "term", "flashcard", "cloze"):
-        raise ValueError(f"unknown card kind {value!r}")
-    return str(value)
+def _kind(value: object) -> CardKind:
+    for kind in get_args(CardKind):
+        if value == kind:
+            return kind  # type: ignore[no-any-return]  # get_args loses the literal type
+    raise ValueError(f"unknown card kind {value!r}")
 
 
 def _note_id(value: object) -> int:

@@ -280,7 +280,7 @@ class _Blocks:
         if isinstance(first, doc.Paragraph) and first.children:
             head = first.children[0]
             match = _CALLOUT.match(head.text) if isinstance(head, doc.Text) else None
-            if match:
+            if match and isinstance(head, doc.Text):
                 rest = (doc.Text(head.text[match.end() :]), *first.children[1:])
                 breaks = (doc.SoftBreak, doc.LineBreak)
                 cut = next((i for i, n in enumerate(rest) if isinstance(n, breaks)), len(rest))

@@ -180,7 +180,7 @@ def _tombstone(model: genanki.Model, guid: str, entry: LockedCard) -> genanki.No
         "its review history is kept until you delete it. Find every such card in the "
         f"browser with <code>tag:{REMOVED_TAG}</code>.</p>"
     )
-    fields = {
+    fields: list[str] = {
         TOPIC: [heading, notice, place, ""],
         TERM: [heading, notice, place, "", ""],
         FLASHCARD: [heading, notice, place, "", ""],

@@ -503,6 +503,7 @@ def _lead(blocks: tuple[doc.Block, ...], renderer: PageRenderer) -> tuple[str, s
     """
     first, others = blocks[0], blocks[1:]
     rest_html = renderer.blocks(others)
+    lead_block: doc.Block
     if isinstance(first, doc.ListBlock):
         item, *more = first.items
         split = next(

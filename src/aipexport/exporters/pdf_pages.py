@@ -723,8 +723,15 @@ def _lines_reused() -> Iterator[None]:
             return original(
                 text, style, context, max_width, justification_spacing, is_line_start, minimum
             )
-        key = (text, text_style(style), id(context), max_width, justification_spacing)
-        key += (is_line_start, minimum)
+        key = (
+            text,
+            text_style(style),
+            id(context),
+            max_width,
+            justification_spacing,
+            is_line_start,
+            minimum,
+        )
         if key not in answers:
             answer = original(
                 text, style, context, max_width, justification_spacing, is_line_start, minimum
