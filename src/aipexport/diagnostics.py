@@ -23,7 +23,7 @@ Severity = Literal["error", "warning", "note"]
 #: Every diagnostic code and what it means. Codes are never reused.
 CODES: dict[str, str] = {
     "AIP010": "a list of links that looks like a table of contents was skipped",
-    "AIP011": "a section has no content and was skipped",
+    "AIP011": "a section has no content: it makes no card (the cheat-sheet prints its heading)",
     "AIP012": "a heading path appears more than once; the sections form one topic card",
     "AIP013": "the same term is defined twice in a section; the second card gets a suffix",
     "AIP014": "a heading has no text",
