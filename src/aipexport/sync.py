@@ -44,7 +44,11 @@ from aipexport.sync_plan import (
 from aipexport.sync_state import SyncState, config_key, state_from_json
 
 if TYPE_CHECKING:
+    from anki.cards import CardId
     from anki.collection import Collection
+    from anki.dbproxy import DBProxy
+    from anki.decks import DeckId
+    from anki.models import NotetypeDict
 
 #: Anki's queue number of a suspended card.
 _SUSPENDED = -1
@@ -87,7 +91,7 @@ def sync_notes(
         types = {
             kind: note_type
             for kind, note_type in every_type.items()
-            if kind in used or collection.models.get(note_type.id) is not None
+            if kind in used or _stored_note_type(collection, note_type) is not None
         }
         added, changed = _stale_note_types(collection, types)
         recorded = collection.get_config(key, None)
@@ -117,6 +121,21 @@ def _read(path: Path) -> str | None:
 # Reading the collection ---------------------------------------------------------------------
 
 
+def _db(collection: Collection) -> DBProxy:
+    """The collection's database (Anki's library sets it to ``None`` once closed)."""
+    db = collection.db
+    if db is None:
+        raise AipexportError("the Anki collection was closed while syncing")
+    return db
+
+
+def _stored_note_type(collection: Collection, note_type: NoteType) -> NotetypeDict | None:
+    """The collection's note type with ``note_type``'s ID, if it holds one."""
+    from anki.models import NotetypeId
+
+    return collection.models.get(NotetypeId(note_type.id))
+
+
 def _stale_note_types(
     collection: Collection, types: Mapping[str, NoteType]
 ) -> tuple[list[NoteType], list[NoteType]]:
@@ -127,7 +146,7 @@ def _stale_note_types(
     """
     added, changed = [], []
     for note_type in types.values():
-        existing = collection.models.get(note_type.id)
+        existing = _stored_note_type(collection, note_type)
         if existing is None:
             added.append(note_type)
             continue
@@ -163,13 +182,15 @@ def _stale_note_types(
 def _snapshot(
     collection: Collection, notes: Notes, types: Mapping[str, NoteType], state: SyncState
 ) -> Snapshot:
-    db = collection.db
+    from anki.decks import DeckId
+
+    db = _db(collection)
     ours = [nt.id for nt in types.values()]
     known = {*state.notes, *notes.lock.cards, *(card.guid for card in notes.cards)}
     names = {
         nt.id: [f["name"] for f in existing["flds"]]
         for nt in types.values()
-        if (existing := collection.models.get(nt.id)) is not None
+        if (existing := _stored_note_type(collection, nt)) is not None
     }
     in_ours = f"({','.join(map(str, ours))})"
     cards: dict[int, list[CollectionCard]] = defaultdict(list)
@@ -200,14 +221,17 @@ def _snapshot(
     root_id = state.decks.get(root)
     if root_id not in deck_names:
         root_id = collection.decks.id_for_name(root)
-    root_deck = collection.decks.get(root_id, default=False) if root_id else None
+    root_deck = collection.decks.get(DeckId(root_id), default=False) if root_id else None
     return Snapshot(
         notes=found,
         foreign=frozenset((foreign & known) - set(found)),
         deck_names=deck_names,
-        deck_cards=dict(
-            db.all("select case when odid then odid else did end, count() from cards group by 1")
-        ),
+        deck_cards={
+            deck_id: count
+            for deck_id, count in db.all(
+                "select case when odid then odid else did end, count() from cards group by 1"
+            )
+        },
         description=root_deck["desc"] if root_deck else None,
     )
 
@@ -235,6 +259,10 @@ def _write(
 ) -> None:
     """Carry ``plan`` out: media first (files beside the collection, harmless alone), then
     every change to the collection in one transaction, which a failure rolls back whole."""
+    from anki.cards import CardId
+    from anki.decks import DeckId
+    from anki.notes import NoteId
+
     media = collection.media
     missing = [asset for asset in notes.deck.assets if not media.have(asset.name)]
     if missing:
@@ -259,6 +287,8 @@ def _write(
         decks = _Decks(collection, notes, plan)
         if plan.description is not None:
             root = collection.decks.get(decks.id(decks.root))
+            if root is None:
+                raise AipexportError(f"deck {decks.root} disappeared while syncing")
             root["desc"] = plan.description
             collection.decks.update_dict(root)
         if step(len(plan.adds), f"adding {_count(len(plan.adds), 'note')}"):
@@ -266,21 +296,21 @@ def _write(
         if step(len(plan.writes), f"writing {_count(len(plan.writes), 'note')}"):
             _update_notes(collection, plan)
         if step(len(plan.moves), f"moving {_count(len(plan.moves), 'card')}"):
-            moves = [(m.card_id, decks.id(m.deck), m.filtered) for m in plan.moves]
+            moves = [(CardId(m.card_id), decks.id(m.deck), m.filtered) for m in plan.moves]
             _move(collection, moves)
         if step(len(plan.suspend), f"suspending {_count(len(plan.suspend), 'card')}"):
-            collection.sched.suspend_cards(plan.suspend)
+            collection.sched.suspend_cards([CardId(c) for c in plan.suspend])
         if step(len(plan.unsuspend), f"unsuspending {_count(len(plan.unsuspend), 'card')}"):
-            collection.sched.unsuspend_cards(plan.unsuspend)
+            collection.sched.unsuspend_cards([CardId(c) for c in plan.unsuspend])
         if step(len(plan.delete), f"deleting {_count(len(plan.delete), 'note')}"):
-            collection.remove_notes(plan.delete)
+            collection.remove_notes([NoteId(n) for n in plan.delete])
         if step(len(plan.remove_decks), f"removing {_count(len(plan.remove_decks), 'deck')}"):
-            collection.decks.remove(plan.remove_decks)
+            collection.decks.remove([DeckId(d) for d in plan.remove_decks])
         progress("recording what was synced")
         state = _finished(collection, types, plan, decks)
         collection.set_config(key, state.to_json())
 
-    collection.db.transact(transaction)
+    _db(collection).transact(transaction)
 
 
 def _count(number: int, noun: str) -> str:
@@ -299,12 +329,17 @@ class _Decks:
             shown = name
             if name != self.root and self.root not in plan.create_decks:
                 shown = f"{collection.decks.name(self.id(self.root))}{name[len(self.root) :]}"
-            self.made[name] = collection.decks.id(shown)
+            made = collection.decks.id(shown)  # makes the deck when missing
+            if made is None:
+                raise AipexportError(f"Anki did not make the deck {shown}")
+            self.made[name] = made
 
-    def id(self, name: str) -> int:
+    def id(self, name: str) -> DeckId:
+        from anki.decks import DeckId
+
         made = self.made.get(name)
-        if made is not None and self.collection.decks.have(made):
-            return made
+        if made is not None and self.collection.decks.have(DeckId(made)):
+            return DeckId(made)
         found = self.collection.decks.id_for_name(name)
         if found is None:
             raise AipexportError(f"deck {name} disappeared while syncing")
@@ -314,7 +349,7 @@ class _Decks:
 def _put_note_type(collection: Collection, note_type: NoteType) -> None:
     """Add the note type with its own ID, or update its templates, CSS and field hints in
     place: the same ID, the same fields and card types, so the schema stays as it was."""
-    existing = collection.models.get(note_type.id)
+    existing = _stored_note_type(collection, note_type)
     if existing is not None:
         updated = copy.deepcopy(existing)
         cards = {t.name: t for t in note_type.templates}
@@ -357,7 +392,10 @@ def _add_notes(
 
     requests = []
     for card in plan.adds:
-        note = collection.new_note(collection.models.get(types[card.kind].id))
+        note_type = _stored_note_type(collection, types[card.kind])
+        if note_type is None:
+            raise AipexportError(f"note type '{types[card.kind].name}' disappeared while syncing")
+        note = collection.new_note(note_type)
         note.guid = card.guid
         for name, value in card.fields:
             note[name] = value
@@ -367,9 +405,11 @@ def _add_notes(
 
 
 def _update_notes(collection: Collection, plan: Plan) -> None:
+    from anki.notes import NoteId
+
     changed = []
     for write in plan.writes:
-        note = collection.get_note(write.note_id)
+        note = collection.get_note(NoteId(write.note_id))
         for name, value in write.fields.items():
             note[name] = value
         note.tags = list(write.tags)
@@ -377,10 +417,10 @@ def _update_notes(collection: Collection, plan: Plan) -> None:
     collection.update_notes(changed)
 
 
-def _move(collection: Collection, moves: Iterable[tuple[int, int, bool]]) -> None:
+def _move(collection: Collection, moves: Iterable[tuple[CardId, DeckId, bool]]) -> None:
     """Move cards to decks. A card visiting a filtered deck gets its home deck changed, so it
     stays in the filtered deck (and its queue as it is) until the student empties that."""
-    by_deck: dict[int, list[int]] = defaultdict(list)
+    by_deck: dict[DeckId, list[CardId]] = defaultdict(list)
     visiting = []
     for card_id, deck_id, filtered in moves:
         if filtered:
@@ -404,9 +444,11 @@ def _finished(
     """The record to leave: ``plan.state`` with each note of the notes placed in its deck,
     with the cards it has now. Given ``decks`` (while writing), cards Anki made since the
     plan (a reverse card of an existing note) are first moved to their note's deck."""
+    from anki.cards import CardId
+
     placed = plan.placed
     ours = ",".join(str(nt.id) for nt in types.values())
-    rows = collection.db.all(
+    rows = _db(collection).all(
         "select n.guid, c.id, c.ord, c.did, c.odid from cards c join notes n on n.id = c.nid "
         f"where n.mid in ({ours})"
     )
@@ -418,7 +460,7 @@ def _finished(
             cards[guid].append(ord_)
             target = ids[placed[guid]]
             if card_id not in plan.known_cards and (odid or did) != target:
-                strays.append((card_id, target, bool(odid)))
+                strays.append((CardId(card_id), target, bool(odid)))
     if decks is not None:
         _move(collection, strays)
     notes = dict(plan.state.notes)
@@ -429,12 +471,14 @@ def _finished(
     return SyncState(alive, plan.state.description, notes)
 
 
-def _deck_id(collection: Collection, plan: Plan, decks: _Decks | None, name: str) -> int:
+def _deck_id(collection: Collection, plan: Plan, decks: _Decks | None, name: str) -> DeckId:
+    from anki.decks import DeckId
+
     if decks is not None:
         return decks.id(name)
     made = plan.state.decks.get(name)
-    if made is not None and collection.decks.have(made):
-        return made
+    if made is not None and collection.decks.have(DeckId(made)):
+        return DeckId(made)
     found = collection.decks.id_for_name(name)
     if found is None:
         raise AipexportError(f"deck {name} is missing")
