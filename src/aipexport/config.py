@@ -49,6 +49,10 @@ DEFAULT_STOP_TERMS: tuple[str, ...] = (
 
 PAPERS = ("a4", "letter", "a5")
 MAX_COLUMNS = 5
+#: The range of body text sizes, in points, any option may ask for.
+MIN_FONT_SIZE, MAX_FONT_SIZE = 5.0, 24.0
+#: Most pages ``pages`` may ask the notes to fit into (more is not a page limit).
+MAX_PAGES = 100
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,11 @@ class Config:
     landscape: bool = False
     columns: int = 3
     font_size: float = 8.0
+    #: Fit the cheat-sheet into this many pages: the largest font size, and its column
+    #: count, that do (``font_size`` and ``columns`` are then chosen, not taken).
+    pages: int | None = None
+    #: The smallest font size ``pages`` may choose.
+    min_font_size: float = 6.0
     max_input_mb: float = 50.0
 
     def with_overrides(self, **overrides: Any) -> Config:
@@ -122,9 +131,23 @@ def _validated(config: Config, origin: str) -> Config:
     if (
         isinstance(config.font_size, bool)
         or not isinstance(config.font_size, (int, float))
-        or not 5 <= config.font_size <= 24
+        or not MIN_FONT_SIZE <= config.font_size <= MAX_FONT_SIZE
     ):
-        raise bad("font_size", "a size in points from 5 to 24")
+        raise bad("font_size", f"a size in points from {MIN_FONT_SIZE:g} to {MAX_FONT_SIZE:g}")
+    if config.pages is not None and (
+        isinstance(config.pages, bool)
+        or not isinstance(config.pages, int)
+        or not 1 <= config.pages <= MAX_PAGES
+    ):
+        raise bad("pages", f"a whole number of pages from 1 to {MAX_PAGES}")
+    if (
+        isinstance(config.min_font_size, bool)
+        or not isinstance(config.min_font_size, (int, float))
+        or not MIN_FONT_SIZE <= config.min_font_size <= MAX_FONT_SIZE
+    ):
+        raise bad(
+            "min_font_size", f"a size in points from {MIN_FONT_SIZE:g} to {MAX_FONT_SIZE:g}"
+        )
     if (
         isinstance(config.max_input_mb, bool)
         or not isinstance(config.max_input_mb, (int, float))
@@ -171,8 +194,9 @@ def load_config(project_file: Path | None) -> Config:
         if not isinstance(values["templates"], str):
             raise AipexportError(f"{origin}: option 'templates' must be a directory path")
         values["templates"] = (project_file.parent / values["templates"]).resolve()
-    if isinstance(values.get("font_size"), int) and not isinstance(values["font_size"], bool):
-        values["font_size"] = float(values["font_size"])
+    for key in ("font_size", "min_font_size"):
+        if isinstance(values.get(key), int) and not isinstance(values[key], bool):
+            values[key] = float(values[key])
     return _validated(Config(**values), origin)
 
 

@@ -77,6 +77,9 @@ class PageLayout:
     columns: int
     column_gap_mm: float
     font_size_pt: float
+    #: The dense page of ``--pages``: a one-line title instead of a title page, no contents,
+    #: chapters that follow on without a page break, tighter spacing.
+    fit: bool = False
 
     @property
     def content_width_mm(self) -> float:
@@ -118,8 +121,10 @@ def page_layout(config: Config) -> PageLayout:
         margin_bottom_mm=10.0,
         margin_side_mm=8.0,
         columns=config.columns,
-        column_gap_mm=4.0 if config.columns > 1 else 0.0,
+        # A page fitted to N pages has its columns closer: the column rule still parts them.
+        column_gap_mm=(3.0 if config.pages else 4.0) if config.columns > 1 else 0.0,
         font_size_pt=config.font_size,
+        fit=config.pages is not None,
     )
 
 
@@ -222,7 +227,9 @@ def render_page(notes: Notes, url_for: UrlFor, cache_dir: Path | None = None) ->
     assets = {asset.name: asset.path for asset in deck.assets}
     formulas = draw_formulas(deck, cache_dir)
     diagnostics.extend(formulas.diagnostics)
-    renderer = PageRenderer(deck, lambda name: url_for(assets[name]), formulas)
+    renderer = PageRenderer(
+        deck, lambda name: url_for(assets[name]), formulas, run_in=layout.fit
+    )
     chapters = _chapter_views(deck, layout, renderer)
     html = _render(
         environment,
@@ -504,7 +511,8 @@ def _lead(blocks: tuple[doc.Block, ...], renderer: PageRenderer) -> tuple[str, s
     first, others = blocks[0], blocks[1:]
     rest_html = renderer.blocks(others)
     lead_block: doc.Block
-    if isinstance(first, doc.ListBlock):
+    # A list that runs in is a line or two: it goes with its heading whole (or not at all).
+    if isinstance(first, doc.ListBlock) and not renderer.runs_in(first):
         item, *more = first.items
         split = next(
             (i for i, b in enumerate(item.children) if isinstance(b, doc.ListBlock) and i > 0),

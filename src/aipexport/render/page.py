@@ -24,6 +24,12 @@ _LONGEST_WORD = 60
 _PIECE = 30
 _LONG_WORD = re.compile(rf"[^\s\u200b]{{{_LONGEST_WORD},}}")
 
+#: In a page fitted to a number of pages, an unordered list whose items are all one line of
+#: text at most this long runs in: its items follow one another on a line (``a · b · c``).
+#: About two thirds of a column line at the widest fitted sizes: longer items read better
+#: one to a line.
+RUN_IN_CHARACTERS = 40
+
 
 def breakable(text: str) -> str:
     """``text`` with a line break opportunity every :data:`_PIECE` characters of any word
@@ -42,10 +48,39 @@ class PageRenderer(TreeRenderer):
     """HTML for the printed page of ``deck``; ``url_for`` maps an asset name to its URL, and
     ``formulas`` holds the deck's formulas drawn (see :mod:`aipexport.render.formulas`)."""
 
-    def __init__(self, deck: Deck, url_for: Callable[[str], str], formulas: Formulas) -> None:
+    def __init__(
+        self,
+        deck: Deck,
+        url_for: Callable[[str], str],
+        formulas: Formulas,
+        *,
+        run_in: bool = False,
+    ) -> None:
         self.deck = deck
         self.url_for = url_for
         self.formulas = formulas
+        #: Lists of short items run in (see :meth:`runs_in`), for a page fitted to N pages.
+        self.run_in = run_in
+
+    def runs_in(self, block: doc.ListBlock) -> bool:
+        """Whether ``block`` is printed as one run of text: only with ``run_in``, for an
+        unordered list of two or more items that are each a short line of text."""
+        return (
+            self.run_in
+            and not block.ordered
+            and len(block.items) > 1
+            and all(
+                len(item.children) == 1
+                and isinstance(item.children[0], doc.Paragraph)
+                and item.checked is None
+                and len(doc.plain_text(item.children[0].children)) <= RUN_IN_CHARACTERS
+                for item in block.items
+            )
+        )
+
+    def list_block(self, block: doc.ListBlock) -> str:
+        html = super().list_block(block)
+        return html.replace("<ul>", '<ul class="run-in">', 1) if self.runs_in(block) else html
 
     def image_url(self, asset: str) -> str:
         return self.url_for(asset)
