@@ -15,14 +15,22 @@ import json
 import shlex
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from aipexport import __version__
-from aipexport.config import MAX_COLUMNS, PAPERS, find_project_file, load_config
+from aipexport.config import (
+    MAX_COLUMNS,
+    MAX_FONT_SIZE,
+    MAX_PAGES,
+    MIN_FONT_SIZE,
+    PAPERS,
+    find_project_file,
+    load_config,
+)
 from aipexport.diagnostics import CODES, Diagnostic, condensed
 from aipexport.errors import AipexportError, UsageError
 from aipexport.model import CardKind
@@ -37,6 +45,15 @@ if TYPE_CHECKING:
 #: configuration keys options set.
 _FLAGS = "aipexport.flags"
 _OVERRIDES = "aipexport.overrides"
+_SHEET = "aipexport.sheet"
+
+#: ``--sheet`` presets for common exam rules: the paper and the pages they allow.
+SHEETS: dict[str, tuple[str, int]] = {
+    "a4-one-side": ("a4", 1),
+    "a4-both-sides": ("a4", 2),
+    "letter-one-side": ("letter", 1),
+    "letter-both-sides": ("letter", 2),
+}
 
 
 class _Failure(click.ClickException):
@@ -234,6 +251,12 @@ def notes_options(command: Callable[..., Outcome | None]) -> Callable[..., Any]:
         if _flag(ctx, "quiet") and _flag(ctx, "verbose"):
             raise click.UsageError("-q and -v cannot be used together", ctx)
         given: dict[str, Any] = dict(ctx.meta.get(_OVERRIDES, {}))
+        sheet = ctx.meta.get(_SHEET)
+        if sheet is not None:
+            both = sorted(f"--{key}" for key in ("paper", "pages") if key in given)
+            if both:
+                raise click.UsageError(f"--sheet sets the paper and pages: not with {both[0]}", ctx)
+            given["paper"], given["pages"] = SHEETS[sheet]
         config = load_config(config_file or find_project_file(sources[0]))
         overrides = {**given, "ignore": config.ignore | set(given.get("ignore", ()))}
         config = config.with_overrides(**overrides)
@@ -497,6 +520,8 @@ def html(notes: Notes, output: Path | None) -> Outcome:
     from aipexport.exporters.html import write_html
 
     destination = output or _default_output(notes, ".html")
+    # A number of pages means something only to a printer: the page is the usual one.
+    notes = replace(notes, config=replace(notes.config, pages=None))
     return Outcome(f"wrote {destination}", write_html(notes, destination))
 
 
@@ -514,17 +539,50 @@ def _with_layout_workers(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _remember_sheet(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.meta[_SHEET] = value
+
+
 @cli.command()
 @_with_layout_workers
 @notes_options
 @_output_option
 @layout_options
+@_config_option(
+    "--pages",
+    key="pages",
+    type=click.IntRange(1, MAX_PAGES),
+    help="Fit the notes into this many pages: the largest font size, and the columns, that "
+    "do (a dense page: one-line title, no contents, chapters run on).",
+)
+@_config_option(
+    "--min-font-size",
+    key="min_font_size",
+    type=click.FloatRange(MIN_FONT_SIZE, MAX_FONT_SIZE),
+    help="The smallest font size --pages may choose, in points (default 6).",
+)
+@click.option(
+    "--sheet",
+    type=click.Choice(sorted(SHEETS)),
+    expose_value=False,
+    callback=_remember_sheet,
+    help="An exam rule: a4-both-sides is --paper a4 --pages 2, a4-one-side --pages 1; "
+    "the same for letter.",
+)
 def pdf(notes: Notes, output: Path | None, workers: Workers) -> Outcome:
     """Print the cheat-sheet to PDF."""
-    from aipexport.exporters.pdf import write_pdf
+    from aipexport.exporters.pdf import write_fitted_pdf, write_pdf
 
     destination = output or _default_output(notes, ".pdf")
-    return Outcome(f"wrote {destination}", write_pdf(notes, destination, workers=workers))
+    if notes.config.pages is None:
+        return Outcome(f"wrote {destination}", write_pdf(notes, destination, workers=workers))
+    fitted, diagnostics = write_fitted_pdf(notes, destination, workers=workers)
+    return Outcome(
+        f"wrote {destination}: fitted into {_count(fitted.pages, 'page')} at "
+        f"{fitted.font_size:g} pt, {fitted.columns} columns",
+        diagnostics,
+    )
 
 
 def main() -> None:

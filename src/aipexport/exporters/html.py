@@ -122,7 +122,7 @@ def page_layout(config: Config) -> PageLayout:
         margin_side_mm=8.0,
         columns=config.columns,
         # A page fitted to N pages has its columns closer: the column rule still parts them.
-        column_gap_mm=(3.0 if config.pages else 4.0) if config.columns > 1 else 0.0,
+        column_gap_mm=(2.5 if config.pages else 4.0) if config.columns > 1 else 0.0,
         font_size_pt=config.font_size,
         fit=config.pages is not None,
     )

@@ -16,8 +16,10 @@ from __future__ import annotations
 import contextlib
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aipexport import templates
 from aipexport.diagnostics import Diagnostic
@@ -34,6 +36,9 @@ from aipexport.model import SourceLocation
 from aipexport.outputs import write_atomically
 from aipexport.pipeline import Notes
 from aipexport.sources import display_path
+
+if TYPE_CHECKING:
+    from aipexport.exporters.fit import Fitted
 
 #: Where layouts are kept for the next build, beside the PDF (``make clean`` removes it with
 #: ``build/``).
@@ -64,14 +69,7 @@ def write_pdf(
     """
     page = render_page(notes, lambda path: path.as_uri(), destination.parent / MATH_CACHE_DIR)
     user_dir = notes.config.templates
-    search_path = templates.search_path(user_dir)
-    job = partial(
-        Job,
-        # Relative URLs written in a user's page template resolve in their own directory.
-        base_url=search_path[0].resolve().as_uri() + "/",
-        files=tuple(asset.path for asset in notes.deck.assets),
-        directories=search_path,
-    )
+    job = _job_for(notes)
     chapter_count = len(notes.deck.chapters) + (1 if notes.deck.intro else 0)
     cut = None if single_pass else chapters_of(page.html, user_dir, chapter_count)
     if cut is None:
@@ -89,6 +87,48 @@ def write_pdf(
             )
     write_atomically(destination, lambda path: path.write_bytes(pdf))
     return [*page.diagnostics, *_diagnostics(layouts, notes, page)]
+
+
+def write_fitted_pdf(
+    notes: Notes,
+    destination: Path,
+    *,
+    cache_dir: Path | None = None,
+    workers: Workers | int | None = None,
+) -> tuple[Fitted, list[Diagnostic]]:
+    """Print the cheat-sheet of ``notes`` fitted into ``notes.config.pages`` pages (see
+    :mod:`aipexport.exporters.fit`) to ``destination``; return the size and columns chosen,
+    and what was noticed. Raises :class:`~aipexport.exporters.fit.NotesDoNotFit` (and
+    writes nothing) when even ``min_font_size`` needs more pages. The PDF is printed in a
+    single pass, with the same metadata, bookmarks and fonts as :func:`write_pdf`'s."""
+    from aipexport.exporters.fit import fit_pages
+
+    with contextlib.ExitStack() as stack:
+        if not isinstance(workers, Workers):
+            workers = stack.enter_context(Workers.started(workers))
+        fitted = fit_pages(
+            notes,
+            _job_for(notes),
+            destination.parent,
+            destination.parent / CACHE_DIR if cache_dir is None else cache_dir,
+            workers,
+        )
+    write_atomically(destination, lambda path: path.write_bytes(fitted.pdf))
+    page = fitted.page
+    return fitted, [*page.diagnostics, *_diagnostics(list(fitted.layouts), notes, page)]
+
+
+def _job_for(notes: Notes) -> Callable[[str], Job]:
+    """How to lay out a document of the page of ``notes``: what it may read, and where its
+    relative URLs resolve."""
+    search_path = templates.search_path(notes.config.templates)
+    return partial(
+        Job,
+        # Relative URLs written in a user's page template resolve in their own directory.
+        base_url=search_path[0].resolve().as_uri() + "/",
+        files=tuple(asset.path for asset in notes.deck.assets),
+        directories=search_path,
+    )
 
 
 def _print_in_one_pass(job: Job) -> tuple[bytes, list[DocumentLayout]]:

@@ -7,6 +7,7 @@ printed page): see :meth:`PageRenderer.math`.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 
@@ -24,11 +25,11 @@ _LONGEST_WORD = 60
 _PIECE = 30
 _LONG_WORD = re.compile(rf"[^\s\u200b]{{{_LONGEST_WORD},}}")
 
-#: In a page fitted to a number of pages, an unordered list whose items are all one line of
-#: text at most this long runs in: its items follow one another on a line (``a · b · c``).
-#: About two thirds of a column line at the widest fitted sizes: longer items read better
-#: one to a line.
-RUN_IN_CHARACTERS = 40
+#: In a page fitted to a number of pages, a list of items that are each one paragraph runs
+#: in (its items follow one another on a line, ``a · b · c``) when it is a sub-list, or
+#: when its items are at most this long: about a column line at the fitted sizes. Longer
+#: items of a top-level list read better one to a line.
+RUN_IN_CHARACTERS = 60
 
 
 def breakable(text: str) -> str:
@@ -59,12 +60,16 @@ class PageRenderer(TreeRenderer):
         self.deck = deck
         self.url_for = url_for
         self.formulas = formulas
-        #: Lists of short items run in (see :meth:`runs_in`), for a page fitted to N pages.
+        #: Lists run in (see :meth:`runs_in`), for a page fitted to N pages.
         self.run_in = run_in
+        #: How many list items the list being written is in.
+        self._item_depth = 0
 
     def runs_in(self, block: doc.ListBlock) -> bool:
         """Whether ``block`` is printed as one run of text: only with ``run_in``, for an
-        unordered list of two or more items that are each a short line of text."""
+        unordered list of two or more items that are each a paragraph, short ones
+        (:data:`RUN_IN_CHARACTERS`) unless the list is inside another's item."""
+        longest = RUN_IN_CHARACTERS if self._item_depth == 0 else math.inf
         return (
             self.run_in
             and not block.ordered
@@ -73,7 +78,7 @@ class PageRenderer(TreeRenderer):
                 len(item.children) == 1
                 and isinstance(item.children[0], doc.Paragraph)
                 and item.checked is None
-                and len(doc.plain_text(item.children[0].children)) <= RUN_IN_CHARACTERS
+                and len(doc.plain_text(item.children[0].children)) <= longest
                 for item in block.items
             )
         )
@@ -81,6 +86,13 @@ class PageRenderer(TreeRenderer):
     def list_block(self, block: doc.ListBlock) -> str:
         html = super().list_block(block)
         return html.replace("<ul>", '<ul class="run-in">', 1) if self.runs_in(block) else html
+
+    def list_item(self, item: doc.ListItem, tight: bool, css_class: str = "") -> str:
+        self._item_depth += 1
+        try:
+            return super().list_item(item, tight, css_class)
+        finally:
+            self._item_depth -= 1
 
     def image_url(self, asset: str) -> str:
         return self.url_for(asset)
