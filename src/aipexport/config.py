@@ -145,9 +145,7 @@ def _validated(config: Config, origin: str) -> Config:
         or not isinstance(config.min_font_size, (int, float))
         or not MIN_FONT_SIZE <= config.min_font_size <= MAX_FONT_SIZE
     ):
-        raise bad(
-            "min_font_size", f"a size in points from {MIN_FONT_SIZE:g} to {MAX_FONT_SIZE:g}"
-        )
+        raise bad("min_font_size", f"a size in points from {MIN_FONT_SIZE:g} to {MAX_FONT_SIZE:g}")
     if (
         isinstance(config.max_input_mb, bool)
         or not isinstance(config.max_input_mb, (int, float))

@@ -227,9 +227,7 @@ def render_page(notes: Notes, url_for: UrlFor, cache_dir: Path | None = None) ->
     assets = {asset.name: asset.path for asset in deck.assets}
     formulas = draw_formulas(deck, cache_dir)
     diagnostics.extend(formulas.diagnostics)
-    renderer = PageRenderer(
-        deck, lambda name: url_for(assets[name]), formulas, run_in=layout.fit
-    )
+    renderer = PageRenderer(deck, lambda name: url_for(assets[name]), formulas, run_in=layout.fit)
     chapters = _chapter_views(deck, layout, renderer)
     html = _render(
         environment,
