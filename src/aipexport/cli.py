@@ -257,6 +257,12 @@ def notes_options(command: Callable[..., Outcome | None]) -> Callable[..., Any]:
             if both:
                 raise click.UsageError(f"--sheet sets the paper and pages: not with {both[0]}", ctx)
             given["paper"], given["pages"] = SHEETS[sheet]
+        chosen = [f"--{key.replace('_', '-')}" for key in ("font_size", "columns") if key in given]
+        if "pages" in given and chosen:
+            fitting = "--sheet" if sheet is not None else "--pages"
+            raise click.UsageError(
+                f"{fitting} chooses the font size and columns: not with {chosen[0]}", ctx
+            )
         config = load_config(config_file or find_project_file(sources[0]))
         overrides = {**given, "ignore": config.ignore | set(given.get("ignore", ()))}
         config = config.with_overrides(**overrides)

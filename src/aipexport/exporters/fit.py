@@ -20,9 +20,11 @@ notes lays nothing out.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -52,6 +54,8 @@ _MARGIN_PAGES = 0.02
 _MOST_ROUNDS = 12
 #: Part of every trial's cache key (the trial's own format).
 _CACHE_OPTIONS = "fit-1"
+#: Trials not used for this long are removed, as the chapters' layouts are.
+_CACHE_MAX_AGE_S = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -220,6 +224,7 @@ def fit_pages(
             columns, page, found = best(low)
             assert found.pdf is not None
             layout = DocumentLayout((), found.records, found.refused)
+            _cache_prune(cache_dir)
             return Fitted(low, columns, found.pages, found.pdf, page, (layout,), len(trials))
         if low is None and smallest in sizes:
             need = best(smallest)[2].pages
@@ -294,7 +299,23 @@ def _cache_read(directory: Path | None, key: str, pdf_up_to: int) -> Measure | N
         return None
     if pages < 1 or not 0 <= fill <= 1:
         return None
+    now = time.time()
+    for path in directory.glob(f"{key}.fit.*"):
+        with contextlib.suppress(OSError):
+            os.utime(path, (now, now))
     return Measure(pages, fill, pdf, records, refused)
+
+
+def _cache_prune(directory: Path | None) -> None:
+    """Remove the trials no build used for :data:`_CACHE_MAX_AGE_S` (each edit of the notes
+    leaves its trials behind)."""
+    if directory is None or not directory.is_dir():
+        return
+    oldest = time.time() - _CACHE_MAX_AGE_S
+    for path in directory.glob("*.fit.*"):
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < oldest:
+                path.unlink()
 
 
 def _cache_write(directory: Path | None, key: str, found: Measure) -> None:
