@@ -1,8 +1,8 @@
 """The cheat-sheet fitted into N pages (``--pages``): the largest font size, and its column
 count, at which the whole page fits.
 
-The page is printed in its dense form (:attr:`~aipexport.exporters.html.PageLayout.fit`: a
-one-line title, no contents, the chapters in one run of columns), as one document, at a
+The page is printed in its dense form (:attr:`~aipexport.exporters.html.PageLayout.fit`: the
+title in a line or two, no contents, the chapters in one run of columns), as one document, at a
 *trial* font size and column count. A trial lays the page out on a layout worker and counts
 its pages, and how full the last one is (:class:`Measure`); only a trial that fits is also
 written as a PDF, so the chosen trial's PDF is the result and nothing is laid out twice.
@@ -13,9 +13,10 @@ size, so the pages a trial fills (``pages - 1 + fill``) say about where the size
 pages is; the next trial is the grid size below that estimate, and the search ends when a
 size fits and the next one up on the grid does not (or the largest fits). At each size the
 column counts whose lines hold a readable number of characters are tried side by side, one
-per worker; the one that fills the fewest pages is taken. Each trial is kept in the layout
-cache (``.aipexport-cache/pdf``) under a hash of its document, so a second build of the same
-notes lays nothing out.
+per worker (but not a count that already needed too many pages at a smaller size); the one
+that fills the fewest pages is taken. Each trial is kept in the layout cache
+(``.aipexport-cache/pdf``) under a hash of its document, so a second build of the same notes
+lays nothing out.
 """
 
 from __future__ import annotations
@@ -182,9 +183,16 @@ def fit_pages(
     trials: dict[tuple[float, int], tuple[Page, Measure]] = {}
 
     def run(size: float) -> None:
-        """Lay out every column count of ``size`` not yet tried, side by side."""
+        """Lay out the column counts of ``size`` not yet tried, side by side; not one that
+        needed too many pages at a smaller size already (unless it is the only one)."""
+        candidates = columns_for(notes, size)
+        viable = [
+            c
+            for c in candidates
+            if not any(s < size and m.pages > wanted for (s, d), (_, m) in trials.items() if d == c)
+        ]
         pending = {}
-        for columns in columns_for(notes, size):
+        for columns in viable or candidates[:1]:
             if (size, columns) in trials:
                 continue
             page = render_page(

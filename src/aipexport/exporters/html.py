@@ -77,8 +77,8 @@ class PageLayout:
     columns: int
     column_gap_mm: float
     font_size_pt: float
-    #: The dense page of ``--pages``: a one-line title instead of a title page, no contents,
-    #: chapters that follow on without a page break, tighter spacing.
+    #: The dense page of ``--pages``: the title in a line or two instead of a title page, no
+    #: contents, chapters that follow on in one run of columns, tighter spacing.
     fit: bool = False
 
     @property
