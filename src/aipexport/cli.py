@@ -10,6 +10,7 @@ WeasyPrint.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import shlex
@@ -28,6 +29,7 @@ from aipexport.errors import AipexportError, UsageError
 from aipexport.model import CardKind
 from aipexport.pipeline import Notes, load_notes
 from aipexport.sanitize import text_of
+from aipexport.sources import display_path
 
 if TYPE_CHECKING:
     from aipexport.exporters.pdf_chapters import Workers
@@ -525,6 +527,79 @@ def pdf(notes: Notes, output: Path | None, workers: Workers) -> Outcome:
 
     destination = output or _default_output(notes, ".pdf")
     return Outcome(f"wrote {destination}", write_pdf(notes, destination, workers=workers))
+
+
+@cli.command()
+@notes_options
+@click.option("--anki", "deck", is_flag=True, help="Rebuild the Anki deck (.apkg) on every save.")
+@click.option("--pdf", "sheet", is_flag=True, help="Rebuild the PDF on every save.")
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="Serve a live preview of the page and the cards on 127.0.0.1 (the default when "
+    "neither --anki nor --pdf is given).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="The preview's port; 0 takes any free one.",
+)
+@click.option(
+    "--build-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("build"),
+    show_default=True,
+    help="Where the deck and the PDF are written.",
+)
+@layout_options
+def watch(notes: Notes, deck: bool, sheet: bool, serve: bool, port: int, build_dir: Path) -> None:
+    """Build, then rebuild what was asked after every save of the notes, their images or
+    the templates, until Ctrl-C."""
+    from aipexport import watch as watching
+    from aipexport.exporters.html import MATH_CACHE_DIR
+
+    ctx = click.get_current_context()
+    serve = serve or not (deck or sheet)
+    targets = watching.Targets(
+        anki=build_dir / _default_output(notes, ".apkg").name if deck else None,
+        pdf=build_dir / _default_output(notes, ".pdf").name if sheet else None,
+        serve=serve,
+    )
+    sources: tuple[Path, ...] = ctx.params["sources"]
+    load = functools.partial(load_notes, sources, notes.config, ctx.params["lock_path"])
+    directories = watching.watched_directories(sources, notes.config)
+    accept = watching.ChangeFilter(
+        directories, notes.config.templates, [build_dir, notes.lock_path]
+    )
+    with contextlib.ExitStack() as stack:
+        workers = stack.enter_context(watching.layout_workers()) if sheet else None
+        preview = None
+        if serve:
+            from aipexport import preview as previewing
+
+            preview = previewing.Preview(build_dir / MATH_CACHE_DIR)
+            url = stack.enter_context(previewing.serve(preview, port))
+        builder = watching.Builder(
+            load, targets, preview=preview, workers=workers, ignore=notes.config.ignore
+        )
+        try:
+            stack.enter_context(watching.terminate_as_interrupt())
+            observer = stack.enter_context(watching.Observer(directories, accept))
+            if serve:
+                click.echo(f"preview at {url}")
+            for line in watching.report(builder.build(notes), targets, []):
+                click.echo(line)
+            shown = ", ".join(display_path(d) for d in directories)
+            click.echo(f"watching {shown} (Ctrl-C stops)")
+            for changed in observer:
+                for line in watching.report(builder.build(), targets, changed):
+                    click.echo(line)
+        except KeyboardInterrupt:
+            pass
+    click.echo("stopped")
+    ctx.exit(0)
 
 
 def main() -> None:

@@ -1,0 +1,275 @@
+"""``aipexport watch``: build what was asked once, then again after every save.
+
+A rebuild follows a saved notes file, image or template (:class:`ChangeFilter` says which
+files count), reads the notes afresh and writes each output that was asked for: the preview
+(:mod:`aipexport.preview`) first, as it is the quickest to show, then the deck and the PDF.
+The PDF is laid out by the same worker processes every time and from the layout cache, so
+only the chapters that changed are laid out again. A build that fails (the notes cannot be
+read, a template does not compile) writes nothing: every output keeps the last good build,
+and the preview shows the problem above it. Each build prints one line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aipexport.config import Config
+from aipexport.diagnostics import Diagnostic
+from aipexport.errors import AipexportError
+from aipexport.pipeline import Notes
+from aipexport.sources import MARKDOWN_SUFFIXES, display_path
+from aipexport.tree import IMAGE_SUFFIXES
+
+if TYPE_CHECKING:
+    from aipexport.exporters.pdf_chapters import Workers
+    from aipexport.preview import Preview
+
+#: How long a burst of file events may go on before the rebuild starts anyway (ms); a save
+#: is built 50 ms after its last event (watchfiles' step).
+_DEBOUNCE_MS = 400
+_STEP_MS = 50
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What each build writes: the deck, the PDF, and whether the preview is served."""
+
+    anki: Path | None = None
+    pdf: Path | None = None
+    serve: bool = False
+
+    def describe(self) -> list[str]:
+        """The outputs, in the order a build writes them, as the build line names them."""
+        return [
+            *(["preview"] if self.serve else []),
+            *(str(path) for path in (self.anki, self.pdf) if path is not None),
+        ]
+
+
+@dataclass(frozen=True)
+class Result:
+    """One build: ``problem`` holds the lines that say why it failed (empty: it did not)."""
+
+    seconds: float
+    diagnostics: tuple[Diagnostic, ...]
+    problem: tuple[str, ...]
+    cards: int = 0
+
+
+class ChangeFilter:
+    """Which changed files start a rebuild: Markdown files and images under the notes'
+    directories and anything in the templates directory; never a hidden file (an editor's
+    swap file, a temporary output), the lock file, or anything in ``ignored`` (the outputs'
+    directories), so that writing the outputs never starts a build of its own."""
+
+    def __init__(self, roots: Sequence[Path], templates: Path | None, ignored: Iterable[Path]):
+        self.roots = tuple(root.resolve() for root in roots)
+        self.templates = templates.resolve() if templates else None
+        self.ignored = tuple(path.resolve() for path in ignored)
+
+    def __call__(self, change: object, path: str) -> bool:
+        return self.counts(Path(path))
+
+    def counts(self, path: Path) -> bool:
+        """Whether a change to ``path`` (absolute) calls for a rebuild."""
+        if any(path == ignored or path.is_relative_to(ignored) for ignored in self.ignored):
+            return False
+        base = next((root for root in self.roots if path.is_relative_to(root)), None)
+        if self.templates and path.is_relative_to(self.templates):
+            base = self.templates
+        if base is None:
+            return False
+        if any(part.startswith((".", "#")) for part in path.relative_to(base).parts):
+            return False
+        if path.name.endswith("~"):
+            return False
+        return base == self.templates or path.suffix.lower() in (
+            *MARKDOWN_SUFFIXES,
+            *IMAGE_SUFFIXES,
+        )
+
+
+def watched_directories(sources: Sequence[Path], config: Config) -> list[Path]:
+    """The directories to watch: each notes directory given (a file's own directory), and
+    the templates directory; none inside another."""
+    found = [p.resolve() if p.is_dir() else p.resolve().parent for p in sources]
+    if config.templates:
+        found.append(config.templates.resolve())
+    return sorted(
+        {p for p in found if not any(p != o and p.is_relative_to(o) for o in found)}, key=str
+    )
+
+
+class Builder:
+    """Builds ``targets`` from the notes ``load`` reads, keeping the last good outputs when a
+    build fails."""
+
+    def __init__(
+        self,
+        load: Callable[[], Notes],
+        targets: Targets,
+        *,
+        preview: Preview | None = None,
+        workers: Workers | None = None,
+        ignore: frozenset[str] = frozenset(),
+    ) -> None:
+        self.load = load
+        self.targets = targets
+        self.preview = preview
+        self.workers = workers
+        self.ignore = ignore
+
+    def build(self, notes: Notes | None = None) -> Result:
+        """One build (from ``notes`` when given, else from the notes read now)."""
+        started = time.perf_counter()
+        found: list[Diagnostic] = []
+        try:
+            if notes is None:
+                notes = self.load()
+            found.extend(notes.diagnostics)
+            errors = [d for d in found if d.severity == "error"]
+            if errors:
+                return self._failed(started, found, [str(d) for d in errors])
+            found.extend(self._write(notes, started))
+        except AipexportError as error:
+            return self._failed(started, found, [str(error)])
+        except OSError as error:
+            where = f"{error.filename}: " if error.filename else ""
+            return self._failed(started, found, [f"{where}{error.strerror or error}"])
+        except Exception as error:
+            # A watcher outlives a bug met by one save: say what it was and keep watching.
+            message = f"internal error: {type(error).__name__}: {error}"
+            return self._failed(started, found, [message])
+        shown = tuple(d for d in found if d.code not in self.ignore)
+        return Result(time.perf_counter() - started, shown, (), len(notes.cards))
+
+    def _write(self, notes: Notes, started: float) -> list[Diagnostic]:
+        found: list[Diagnostic] = []
+        if self.preview is not None:
+            found.extend(self.preview.publish(notes, started))
+        if self.targets.anki is not None:
+            from aipexport.exporters.anki import write_apkg
+
+            found.extend(write_apkg(notes, self.targets.anki))
+        if self.targets.pdf is not None:
+            from aipexport.exporters.pdf import write_pdf
+
+            found.extend(write_pdf(notes, self.targets.pdf, workers=self.workers))
+        return found
+
+    def _failed(self, started: float, found: list[Diagnostic], problem: list[str]) -> Result:
+        seconds = time.perf_counter() - started
+        if self.preview is not None:
+            self.preview.publish_problem(problem, seconds)
+        return Result(seconds, tuple(found), tuple(problem))
+
+
+def report(result: Result, targets: Targets, changed: Sequence[Path]) -> list[str]:
+    """The lines a build prints: what changed, what was written, how long it took, and the
+    diagnostics in short (the failure's own lines in full)."""
+    clock = time.strftime("%H:%M:%S")
+    what = ", ".join(display_path(path) for path in changed[:3]) or "first build"
+    if len(changed) > 3:
+        what += f" and {len(changed) - 3} more"
+    if result.problem:
+        return [
+            f"{clock} {what}: failed in {result.seconds:.2f} s; the outputs keep the last "
+            "good build",
+            *(f"  {line}" for line in result.problem),
+        ]
+    warnings = sum(1 for d in result.diagnostics if d.severity == "warning")
+    said = f"{result.cards} cards, {warnings} warning{'' if warnings == 1 else 's'}"
+    written = ", ".join(targets.describe())
+    return [f"{clock} {what}: {written} in {result.seconds:.2f} s ({said})"]
+
+
+class Observer:
+    """The saves in ``directories`` that ``accept`` lets through, watched from when the
+    block starts (so that a save during the first build is not missed) until it ends.
+
+    Iterating yields the changed files, all those saved since the last step in one set: a
+    save during a long build (the PDF) is built once, after it.
+    """
+
+    def __init__(self, directories: Sequence[Path], accept: ChangeFilter) -> None:
+        self.directories = tuple(directories)
+        self.accept = accept
+        self._stop = threading.Event()
+        self._changes: queue.Queue[set[Path]] = queue.Queue()
+        self._thread = threading.Thread(target=self._observe, name="watchfiles", daemon=True)
+
+    def __enter__(self) -> Observer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _observe(self) -> None:
+        import watchfiles
+
+        for changes in watchfiles.watch(
+            *self.directories,
+            watch_filter=self.accept,
+            debounce=_DEBOUNCE_MS,
+            step=_STEP_MS,
+            stop_event=self._stop,
+            raise_interrupt=False,
+        ):
+            self._changes.put({Path(path) for _, path in changes})
+
+    def __iter__(self) -> Iterator[list[Path]]:
+        while not self._stop.is_set():
+            try:
+                # A timeout, so that Ctrl-C reaches this thread while it waits.
+                changed = self._changes.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            while not self._changes.empty():
+                changed |= self._changes.get_nowait()
+            yield sorted(changed)
+
+
+@contextlib.contextmanager
+def layout_workers() -> Iterator[Workers]:
+    """The PDF's layout processes for the whole watch, started now, before any thread.
+
+    They ignore Ctrl-C: it stops the watcher, which then shuts them down, instead of each
+    worker printing a traceback of its own.
+    """
+    from aipexport.exporters.pdf_chapters import Workers
+
+    workers = Workers()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        workers.start()  # forks every worker now, with SIGINT ignored, as they keep it
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    try:
+        yield workers
+    finally:
+        workers.close()
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """While the block runs, SIGTERM (a service manager, ``kill``) stops the watch as Ctrl-C
+    does: the outputs are complete and the workers shut down."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
