@@ -164,8 +164,8 @@ class Preview:
         snapshot = self._snapshot
         return self._render(template, snapshot=snapshot, build=snapshot.build, **context)
 
-    def _render(self, name: str, **context: object) -> str:
-        return self._environment.get_template(f"preview/{name}").render(**context)
+    def _render(self, template: str, **context: object) -> str:
+        return self._environment.get_template(f"preview/{template}").render(**context)
 
 
 def _status(build: int, seconds: float, what: str) -> str:
@@ -179,6 +179,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     hosts: frozenset[str]
 
     def do_GET(self) -> None:
+        try:
+            self._answer()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the browser went away
+        except Exception as error:
+            # A page that cannot be shown says why, instead of an empty answer.
+            self._send(500, "text/plain", f"{type(error).__name__}: {error}".encode())
+
+    def _answer(self) -> None:
         if self.headers.get("Host", "") not in self.hosts:
             self._send(403, "text/plain", b"refused: not a loopback address")
             return

@@ -1,0 +1,160 @@
+"""The live preview of ``aipexport watch --serve``, looked at in real headless Chromium: the
+page reloads itself after a save and shows the new text; a save that does not build shows
+its diagnostic above the last good page; the cards are the deck's own faces, day and night,
+each linked to its line of the notes."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.cdp import Browser, browser
+from tests.watch.watching import NOTES, Watch, edit, watching
+
+SHEET_TEXT = "document.getElementById('pv-sheet').contentDocument.body.innerText"
+PROBLEM = "document.getElementById('pv-problem')"
+
+
+@pytest.fixture
+def notes(tmp_path: Path) -> Path:
+    path = tmp_path / "notes" / "notes.md"
+    path.parent.mkdir()
+    path.write_text(NOTES, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def served(notes: Path, tmp_path: Path) -> Iterator[Watch]:
+    with watching(tmp_path, str(notes), "--serve", "--port", "0") as watch:
+        yield watch
+
+
+@pytest.fixture
+def chromium(tmp_path: Path) -> Iterator[Browser]:
+    with browser(tmp_path / "profile") as page:
+        yield page
+
+
+def _sheet_shows(text: str) -> str:
+    return (
+        "document.getElementById('pv-sheet') && "
+        "document.getElementById('pv-sheet').contentDocument.readyState === 'complete' && "
+        f"{SHEET_TEXT}.includes({text!r})"
+    )
+
+
+def test_the_page_reloads_itself_after_a_save_and_shows_the_new_text(
+    notes: Path, served: Watch, chromium: Browser
+) -> None:
+    chromium.open(served.url, _sheet_shows("lanterns"))
+    chromium.evaluate("window.untouched = true")  # gone once the page has reloaded
+    printed = len(served.lines)
+    edit(notes, "about lanterns", "about lighthouses")
+    chromium.wait_for(_sheet_shows("lighthouses"), timeout=60)
+    assert chromium.evaluate("window.untouched") is None
+    assert "lanterns" not in chromium.evaluate(SHEET_TEXT)
+    assert chromium.evaluate(PROBLEM) is None
+    served.wait_for(r"notes\.md: preview in [\d.]+ s \(3 cards", after=printed)
+
+
+def test_a_save_that_does_not_build_shows_its_diagnostic_and_keeps_the_last_page(
+    notes: Path, served: Watch, chromium: Browser
+) -> None:
+    chromium.open(served.url, _sheet_shows("lanterns"))
+    printed = len(served.lines)
+    notes.write_bytes(NOTES.replace("lanterns", "lighthouses").encode() + b"\xff broken\n")
+    chromium.wait_for(PROBLEM, timeout=60)
+    problem = chromium.evaluate(f"{PROBLEM}.innerText")
+    assert "notes.md: not valid UTF-8 at byte" in problem
+    assert "last good build" in problem
+    chromium.wait_for(_sheet_shows("lanterns"), timeout=30)  # the last good page
+    assert "lighthouses" not in chromium.evaluate(SHEET_TEXT)
+    served.wait_for(r"notes\.md: failed in", after=printed)
+    served.wait_for(r"not valid UTF-8", after=printed)
+
+    # The cards page says so too, and keeps the last good cards.
+    chromium.open(served.url + "cards", "document.querySelector('.pv-face')")
+    assert "not valid UTF-8" in chromium.evaluate(f"{PROBLEM}.innerText")
+    assert "lanterns" in chromium.evaluate("document.body.innerText")
+
+    # Fixed: the problem goes and the new text shows.
+    notes.write_text(NOTES.replace("lanterns", "lighthouses"), encoding="utf-8")
+    chromium.wait_for(f"!{PROBLEM} && document.body.innerText.includes('lighthouses')", timeout=60)
+
+
+def test_the_cards_are_the_decks_faces_day_and_night_each_linked_to_its_line(
+    notes: Path, served: Watch, chromium: Browser
+) -> None:
+    chromium.open(served.url + "cards", "document.querySelector('.pv-face')")
+    faces = chromium.evaluate(
+        """[...document.querySelectorAll('.pv-face')].map((face) => ({
+            source: face.querySelector('.pv-source').textContent,
+            link: face.querySelector('.pv-source').getAttribute('href'),
+            kind: face.querySelector('.pv-kind').textContent,
+            front: face.querySelector('.pv-front').innerText,
+            back: face.querySelector('.pv-back').innerText,
+        }))"""
+    )
+    term = next(face for face in faces if face["kind"] == "term · Term")
+    assert term["source"] == "notes.md:7"
+    assert term["link"] == "/source/0#L7"
+    assert "Alpha" in term["front"] and "first letter" not in term["front"]
+    # The back repeats the front ({{FrontSide}}), then the answer and the Source line.
+    assert "Alpha" in term["back"] and "the first letter of the alphabet" in term["back"]
+    assert "notes.md:7" in term["back"]
+    topics = [face for face in faces if face["kind"] == "topic · Topic"]
+    assert [face["source"] for face in topics] == ["notes.md:5", "notes.md:10"]
+    assert "Gamma rays" in topics[1]["back"]
+
+    background = "getComputedStyle(document.querySelector('.pv-front')).backgroundColor"
+    assert chromium.evaluate(background) == "rgb(255, 255, 255)"
+    chromium.evaluate("document.getElementById('pv-night').click()")
+    assert chromium.evaluate("document.body.classList.contains('nightMode')")
+    night = chromium.evaluate(background)
+    assert night != "rgb(255, 255, 255)"
+    prompt = "getComputedStyle(document.querySelector('.pv-front .aip-prompt')).color"
+    assert chromium.evaluate(prompt) == "rgb(156, 202, 255)"  # card.css's night colour
+    # Night mode is remembered across the reload a save causes.
+    edit(notes, "about lanterns", "about lighthouses")
+    chromium.wait_for("document.body.innerText.includes('lighthouses')", timeout=60)
+    assert chromium.evaluate(background) == night
+
+    # The link leads to that line of the notes.
+    chromium.open(served.url + "source/0#L7", "document.querySelector(':target')")
+    assert "**Alpha**: the first letter" in chromium.evaluate(
+        "document.querySelector(':target').innerText"
+    )
+
+
+def test_the_preview_answers_only_on_loopback_and_only_with_its_own_files(
+    served: Watch,
+) -> None:
+    port = served.url.rsplit(":", 1)[1].strip("/")
+    with urllib.request.urlopen(served.url + "sheet") as answer:
+        assert b"lanterns" in answer.read()
+    for path in ("/file/0/notes.md", "/../notes/notes.md", "/source/9", "/etc/passwd"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(served.url.rstrip("/") + path)
+        assert refused.value.code == 404
+    # A page of another site that a browser was made to send here is refused.
+    request = urllib.request.Request(served.url, headers={"Host": f"example.com:{port}"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request)
+    assert refused.value.code == 403
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://{_outside_address()}:{port}/", timeout=5)
+
+
+def _outside_address() -> str:
+    """An address of this machine that is not loopback (one a network could reach)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # no packet is sent: it only picks a route
+        address: str = probe.getsockname()[0]
+    assert not address.startswith("127."), "this machine has no address but loopback"
+    return address
