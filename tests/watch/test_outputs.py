@@ -1,0 +1,120 @@
+"""What ``aipexport watch`` writes after each save: the PDF (read back with pypdfium2) and the
+deck (its collection read with SQLite), rewritten after an edit and left as they were after a
+save that does not build; Ctrl-C ends it cleanly; only the notes' own files start a build."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import zipfile
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+
+from aipexport.config import Config
+from aipexport.watch import ChangeFilter, watched_directories
+from tests.watch.watching import NOTES, edit, wait_until, watching
+
+
+@pytest.fixture
+def notes(tmp_path: Path) -> Path:
+    path = tmp_path / "notes" / "notes.md"
+    path.parent.mkdir()
+    path.write_text(NOTES, encoding="utf-8")
+    return path
+
+
+def _pdf_text(path: Path) -> str:
+    document = pdfium.PdfDocument(path)
+    try:
+        return " ".join(page.get_textpage().get_text_range() for page in document)
+    finally:
+        document.close()
+
+
+def _deck_fields(path: Path, scratch: Path) -> str:
+    with zipfile.ZipFile(path) as archive:
+        archive.extract("collection.anki2", scratch)
+    connection = sqlite3.connect(scratch / "collection.anki2")
+    try:
+        return " ".join(row[0] for row in connection.execute("SELECT flds FROM notes"))
+    finally:
+        connection.close()
+
+
+def test_a_save_rewrites_the_pdf_and_a_broken_save_leaves_it(notes: Path, tmp_path: Path) -> None:
+    pdf = tmp_path / "build" / "notes.pdf"
+    with watching(tmp_path, str(notes), "--pdf") as watch:
+        assert not any(line.startswith("preview at") for line in watch.lines)  # --pdf only
+        assert "lanterns" in _pdf_text(pdf)
+        printed = len(watch.lines)
+        edit(notes, "about lanterns", "about lighthouses")
+        watch.wait_for(r"notes\.md: build/notes\.pdf in [\d.]+ s", after=printed)
+        text = _pdf_text(pdf)
+        assert "lighthouses" in text and "lanterns" not in text
+
+        good = pdf.read_bytes()
+        printed = len(watch.lines)
+        notes.write_bytes(b"# Broken\n\n\xff\n")
+        watch.wait_for(r"notes\.md: failed in [\d.]+ s; the outputs keep", after=printed)
+        assert pdf.read_bytes() == good
+        assert not list(pdf.parent.glob(".notes.pdf.*"))  # no temporary file left behind
+
+
+def test_a_save_rewrites_the_deck_without_building_again_for_its_lock(
+    notes: Path, tmp_path: Path
+) -> None:
+    deck = tmp_path / "build" / "notes.apkg"
+    with watching(tmp_path, str(notes), "--anki") as watch:
+        assert "lanterns" in _deck_fields(deck, tmp_path / "first")
+        printed = len(watch.lines)
+        edit(notes, "about lanterns", "about lighthouses")
+        watch.wait_for(r"notes\.md: build/notes\.apkg in", after=printed)
+        assert "lighthouses" in _deck_fields(deck, tmp_path / "second")
+        assert (notes.parent / "notes.aipexport.lock").exists()
+        # Writing the deck and the lock file beside the notes starts no build of its own.
+        time.sleep(2)
+        assert len(watch.lines) == printed + 1, watch.lines[printed:]
+
+
+def test_ctrl_c_ends_the_watch_and_its_workers_cleanly(notes: Path, tmp_path: Path) -> None:
+    with watching(tmp_path, str(notes), "--pdf", "--serve", "--port", "0") as watch:
+        workers = watch.children()
+        assert workers  # the PDF's layout processes, kept for every rebuild
+        assert watch.interrupt() == 0
+        assert watch.lines[-1] == "stopped"
+        assert not any("Traceback" in line for line in watch.lines), watch.lines
+    wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers), timeout=30)
+
+
+def test_only_the_notes_images_and_templates_start_a_build(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    templates = tmp_path / "my-templates"
+    build = notes / "build"
+    for directory in (notes / "images", templates, build):
+        directory.mkdir(parents=True)
+    config = Config(templates=templates)
+    directories = watched_directories([notes, notes / "images"], config)
+    assert set(directories) == {notes.resolve(), templates.resolve()}
+    accept = ChangeFilter(directories, templates, [build, notes / "aipexport.lock"])
+    for path in (
+        notes / "chapter.md",
+        notes / "part" / "section.markdown",
+        notes / "images" / "diagram.PNG",
+        templates / "page.css",
+        templates / "card" / "card.css",
+    ):
+        assert accept.counts(path.resolve()), path
+    for path in (
+        notes / "aipexport.lock",
+        build / "notes.pdf",
+        build / ".aipexport-cache" / "pdf" / "x",
+        notes / ".chapter.md.swp",
+        notes / ".git" / "index",
+        notes / "#chapter.md#",
+        notes / "chapter.md~",
+        notes / "todo.txt",
+        tmp_path / "elsewhere.md",
+    ):
+        assert not accept.counts(path.resolve()), path
