@@ -38,6 +38,9 @@ from aipexport.pipeline import Notes
 #: How long an idle ``/events`` stream waits before it sends a comment, so that a closed
 #: browser tab is noticed and its thread ends.
 _KEEP_ALIVE_S = 10.0
+#: How the notes' images and the templates' fonts are served: their URL changes with their
+#: content, so the reload after a build need not fetch (nor decode) them again.
+_IMMUTABLE = "max-age=86400, immutable"
 
 
 @dataclass(frozen=True)
@@ -85,8 +88,12 @@ class Preview:
         files: dict[str, Path] = {}
 
         def url_for(path: Path) -> str:
+            # Named by the file and its version, so that the browser may keep it across
+            # reloads (see _IMMUTABLE) and asks again once the file has changed.
             resolved = path.resolve()
-            digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:16]
+            stat = resolved.stat()
+            version = f"{resolved}\0{stat.st_mtime_ns}\0{stat.st_size}"
+            digest = hashlib.sha256(version.encode()).hexdigest()[:16]
             url = f"/file/{digest}/{urllib.parse.quote(resolved.name)}"
             files[url] = resolved
             return url
@@ -214,7 +221,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         elif path in snapshot.files:
             file = snapshot.files[path]
             try:
-                self._send(200, media_type_of(file), file.read_bytes())
+                self._send(200, media_type_of(file), file.read_bytes(), _IMMUTABLE)
             except OSError:
                 self._send(404, "text/plain", b"gone")
         else:
@@ -223,11 +230,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _html(self, text: str) -> None:
         self._send(200, "text/html; charset=utf-8", text.encode())
 
-    def _send(self, status: int, media_type: str, body: bytes) -> None:
+    def _send(self, status: int, media_type: str, body: bytes, caching: str = "no-store") -> None:
         self.send_response(status)
         self.send_header("Content-Type", media_type)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
+        self.send_header("Cache-Control", caching)
         self.end_headers()
         self.wfile.write(body)
 
