@@ -4,13 +4,16 @@ save that does not build; Ctrl-C ends it cleanly; only the notes' own files star
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import time
+import urllib.request
 import zipfile
 from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
+from markupsafe import escape
 
 from aipexport.config import Config
 from aipexport.watch import ChangeFilter, watched_directories
@@ -118,3 +121,32 @@ def test_only_the_notes_images_and_templates_start_a_build(tmp_path: Path) -> No
         tmp_path / "elsewhere.md",
     ):
         assert not accept.counts(path.resolve()), path
+
+
+def _page(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        text: str = answer.read().decode()
+        return text
+
+
+def test_a_saved_template_rebuilds_and_a_broken_one_says_where(notes: Path, tmp_path: Path) -> None:
+    templates = tmp_path / "my-templates"
+    (templates / "card").mkdir(parents=True)
+    shipped = Path(__file__).resolve().parents[2] / "templates"
+    shutil.copy(shipped / "section.html", templates / "section.html")
+    shutil.copy(shipped / "card" / "term-front.html", templates / "card" / "term-front.html")
+    arguments = ["--serve", "--port", "0", "--templates", str(templates)]
+    with watching(tmp_path, str(notes), *arguments) as watch:
+        printed = len(watch.lines)
+        edit(templates / "card" / "term-front.html", "{{Term}}", "{{Term}} (a term)")
+        watch.wait_for(r"term-front\.html: preview in", after=printed)
+        assert "Alpha (a term)" in _page(watch.url + "cards")
+
+        printed = len(watch.lines)
+        edit(templates / "section.html", "{% endif %}", "{% endfi %}")
+        watch.wait_for(r"section\.html: failed in", after=printed)
+        problem = watch.wait_for(r"section\.html:\d+: ", after=printed)
+        shell = _page(watch.url)
+        assert 'id="pv-problem"' in shell
+        assert escape(problem.strip()) in shell
+        assert "lanterns" in _page(watch.url + "sheet")  # the last good page
