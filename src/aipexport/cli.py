@@ -561,6 +561,7 @@ def watch(notes: Notes, deck: bool, sheet: bool, serve: bool, port: int, build_d
     from aipexport.exporters.html import MATH_CACHE_DIR
 
     ctx = click.get_current_context()
+    verbose = _flag(ctx, "verbose")
     serve = serve or not (deck or sheet)
     targets = watching.Targets(
         anki=build_dir / _default_output(notes, ".apkg").name if deck else None,
@@ -589,12 +590,12 @@ def watch(notes: Notes, deck: bool, sheet: bool, serve: bool, port: int, build_d
             observer = stack.enter_context(watching.Observer(directories, accept))
             if serve:
                 click.echo(f"preview at {url}")
-            for line in watching.report(builder.build(notes), targets, []):
+            for line in watching.report(builder.build(notes), targets, [], verbose):
                 click.echo(line)
             shown = ", ".join(display_path(d) for d in directories)
             click.echo(f"watching {shown} (Ctrl-C stops)")
             for changed in observer:
-                for line in watching.report(builder.build(), targets, changed):
+                for line in watching.report(builder.build(), targets, changed, verbose):
                     click.echo(line)
         except KeyboardInterrupt:
             pass

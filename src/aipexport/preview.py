@@ -32,6 +32,7 @@ from markupsafe import Markup
 from aipexport import templates
 from aipexport.card_faces import card_faces
 from aipexport.diagnostics import Diagnostic
+from aipexport.errors import AipexportError
 from aipexport.exporters.html import media_type_of, render_page
 from aipexport.pipeline import Notes
 
@@ -99,6 +100,11 @@ class Preview:
             return url
 
         page = render_page(notes, url_for, self._cache_dir)
+        # A card refers to its images by their name in the deck's media, relative to the
+        # cards page: served at the top, where such a name resolves (derived from the image's
+        # content, it changes with it, as url_for's URLs do).
+        for asset in notes.deck.assets:
+            files[f"/{urllib.parse.quote(asset.name)}"] = asset.path.resolve()
         faces = card_faces(notes)
         build = self._snapshot.build + 1
         names = {source.display: index for index, source in enumerate(notes.sources.files)}
@@ -265,7 +271,13 @@ def serve(preview: Preview, port: int) -> Iterator[str]:
     """Serve ``preview`` on ``127.0.0.1:port`` (``0``: any free port) while the block runs;
     yield the preview's URL."""
     handler: type[_Handler] = type("Handler", (_Handler,), {"preview": preview})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    try:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError as error:
+        raise AipexportError(
+            f"cannot serve the preview on 127.0.0.1:{port}: {error.strerror or error}; "
+            "choose another port with --port (0: any free one)"
+        ) from None
     server.daemon_threads = True
     bound = server.server_address[1]
     handler.hosts = frozenset(f"{host}:{bound}" for host in ("127.0.0.1", "localhost"))

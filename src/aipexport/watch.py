@@ -172,9 +172,12 @@ class Builder:
         return Result(seconds, tuple(found), tuple(problem))
 
 
-def report(result: Result, targets: Targets, changed: Sequence[Path]) -> list[str]:
+def report(
+    result: Result, targets: Targets, changed: Sequence[Path], verbose: bool = False
+) -> list[str]:
     """The lines a build prints: what changed, what was written, how long it took, and the
-    diagnostics in short (the failure's own lines in full)."""
+    diagnostics in short (the failure's own lines in full); with ``verbose``, every
+    diagnostic too."""
     clock = time.strftime("%H:%M:%S")
     what = ", ".join(display_path(path) for path in changed[:3]) or "first build"
     if len(changed) > 3:
@@ -188,7 +191,8 @@ def report(result: Result, targets: Targets, changed: Sequence[Path]) -> list[st
     warnings = sum(1 for d in result.diagnostics if d.severity == "warning")
     said = f"{result.cards} cards, {warnings} warning{'' if warnings == 1 else 's'}"
     written = ", ".join(targets.describe())
-    return [f"{clock} {what}: {written} in {result.seconds:.2f} s ({said})"]
+    listed = [f"  {d}" for d in result.diagnostics] if verbose else []
+    return [f"{clock} {what}: {written} in {result.seconds:.2f} s ({said})", *listed]
 
 
 class Observer:

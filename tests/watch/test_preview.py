@@ -5,14 +5,18 @@ each linked to its line of the notes."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from tests.cdp import Browser, browser
+from tests.conftest import AIPEXPORT
 from tests.watch.watching import NOTES, Watch, edit, watching
 
 SHEET_TEXT = "document.getElementById('pv-sheet').contentDocument.body.innerText"
@@ -151,10 +155,56 @@ def test_the_preview_answers_only_on_loopback_and_only_with_its_own_files(
 
 def _outside_address() -> str:
     """An address of this machine that is not loopback (one a network could reach)."""
-    import socket
-
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.connect(("192.0.2.1", 9))  # no packet is sent: it only picks a route
         address: str = probe.getsockname()[0]
     assert not address.startswith("127."), "this machine has no address but loopback"
     return address
+
+
+def _picture(path: Path, width: int) -> None:
+    Image.new("RGB", (width, 20), (200, 30, 30)).save(path)
+
+
+def test_images_show_on_the_page_and_the_cards_and_a_saved_image_shows_anew(
+    tmp_path: Path, chromium: Browser
+) -> None:
+    notes = tmp_path / "notes" / "notes.md"
+    notes.parent.mkdir()
+    _picture(notes.parent / "diagram.png", 40)
+    notes.write_text(
+        NOTES.replace("about lanterns", "about lanterns\n\n![A diagram](diagram.png)"),
+        encoding="utf-8",
+    )
+    card_image = "document.querySelector('.pv-back img')"
+    sheet_image = "document.getElementById('pv-sheet').contentDocument.querySelector('img')"
+    with watching(tmp_path, str(notes), "--port", "0") as watch:
+        chromium.open(watch.url, f"{sheet_image} && {sheet_image}.complete")
+        assert chromium.evaluate(f"{sheet_image}.naturalWidth") == 40
+        chromium.open(watch.url + "cards", f"{card_image} && {card_image}.complete")
+        assert chromium.evaluate(f"{card_image}.naturalWidth") == 40
+
+        _picture(notes.parent / "diagram.png", 80)
+        chromium.wait_for(
+            f"{card_image} && {card_image}.complete && {card_image}.naturalWidth === 80",
+            timeout=60,
+        )
+        watch.wait_for(r"diagram\.png: preview in")
+
+
+def test_a_port_in_use_is_a_failure_that_says_what_to_do(notes: Path, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [str(AIPEXPORT), "watch", str(notes), "--port", str(port)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert f"cannot serve the preview on 127.0.0.1:{port}" in result.stderr
+    assert "--port" in result.stderr
