@@ -5,8 +5,9 @@ files count), reads the notes afresh and writes each output that was asked for: 
 (:mod:`aipexport.preview`) first, as it is the quickest to show, then the deck and the PDF.
 The PDF is laid out by the same worker processes every time and from the layout cache, so
 only the chapters that changed are laid out again. A build that fails (the notes cannot be
-read, a template does not compile) writes nothing: every output keeps the last good build,
-and the preview shows the problem above it. Each build prints one line.
+read, a template does not compile) writes nothing from then on: the output that failed, and
+those after it, keep their last good build, and the preview shows the problem above its last
+good pages. Each build prints one line.
 """
 
 from __future__ import annotations
@@ -189,10 +190,14 @@ def report(
             *(f"  {line}" for line in result.problem),
         ]
     warnings = sum(1 for d in result.diagnostics if d.severity == "warning")
-    said = f"{result.cards} cards, {warnings} warning{'' if warnings == 1 else 's'}"
+    said = f"{_count(result.cards, 'card')}, {_count(warnings, 'warning')}"
     written = ", ".join(targets.describe())
     listed = [f"  {d}" for d in result.diagnostics] if verbose else []
     return [f"{clock} {what}: {written} in {result.seconds:.2f} s ({said})", *listed]
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 class Observer:
@@ -209,6 +214,7 @@ class Observer:
         self._stop = threading.Event()
         self._changes: queue.Queue[set[Path]] = queue.Queue()
         self._thread = threading.Thread(target=self._observe, name="watchfiles", daemon=True)
+        self._failure: Exception | None = None
 
     def __enter__(self) -> Observer:
         self._thread.start()
@@ -221,15 +227,18 @@ class Observer:
     def _observe(self) -> None:
         import watchfiles
 
-        for changes in watchfiles.watch(
-            *self.directories,
-            watch_filter=self.accept,
-            debounce=_DEBOUNCE_MS,
-            step=_STEP_MS,
-            stop_event=self._stop,
-            raise_interrupt=False,
-        ):
-            self._changes.put({Path(path) for _, path in changes})
+        try:
+            for changes in watchfiles.watch(
+                *self.directories,
+                watch_filter=self.accept,
+                debounce=_DEBOUNCE_MS,
+                step=_STEP_MS,
+                stop_event=self._stop,
+                raise_interrupt=False,
+            ):
+                self._changes.put({Path(path) for _, path in changes})
+        except Exception as error:  # a watched directory went away, say; __iter__ reports it
+            self._failure = error
 
     def __iter__(self) -> Iterator[list[Path]]:
         while not self._stop.is_set():
@@ -237,6 +246,8 @@ class Observer:
                 # A timeout, so that Ctrl-C reaches this thread while it waits.
                 changed = self._changes.get(timeout=0.5)
             except queue.Empty:
+                if not self._thread.is_alive():
+                    raise AipexportError(f"stopped watching: {self._failure}") from None
                 continue
             while not self._changes.empty():
                 changed |= self._changes.get_nowait()
