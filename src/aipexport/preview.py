@@ -83,9 +83,10 @@ class Preview:
 
     def publish(self, notes: Notes, started: float) -> list[Diagnostic]:
         """Render the pages of ``notes`` and show them from now on; return what rendering
-        the cheat-sheet noticed. ``started`` is when the build began (``time.perf_counter``),
-        for the time the page says it took. Raises what rendering raises (a broken
-        template), and the pages then stay as they were."""
+        the cheat-sheet noticed (less the codes the configuration ignores). ``started`` is
+        when the build began (``time.perf_counter``), for the time the page says it took.
+        Raises what rendering raises (a broken template), and the pages then stay as they
+        were."""
         files: dict[str, Path] = {}
 
         def url_for(path: Path) -> str:
@@ -116,7 +117,8 @@ class Preview:
                 for face in faces.faces
             ],
         )
-        found = [*notes.diagnostics, *page.diagnostics]
+        rendering = [d for d in page.diagnostics if d.code not in notes.config.ignore]
+        found = [*notes.diagnostics, *rendering]
         self._publish(
             Snapshot(
                 build,
@@ -133,7 +135,7 @@ class Preview:
                 warnings=tuple(str(d) for d in found if d.severity != "note"),
             )
         )
-        return list(page.diagnostics)
+        return rendering
 
     def publish_problem(self, lines: Sequence[str], seconds: float) -> None:
         """Show ``lines`` (a failed build's diagnostics) above the last good pages."""
