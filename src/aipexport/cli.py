@@ -561,7 +561,7 @@ def watch(notes: Notes, deck: bool, sheet: bool, serve: bool, port: int, build_d
     from aipexport.exporters.html import MATH_CACHE_DIR
 
     ctx = click.get_current_context()
-    verbose = _flag(ctx, "verbose")
+    said = (_flag(ctx, "verbose"), _flag(ctx, "quiet"))
     serve = serve or not (deck or sheet)
     targets = watching.Targets(
         anki=build_dir / _default_output(notes, ".apkg").name if deck else None,
@@ -583,19 +583,24 @@ def watch(notes: Notes, deck: bool, sheet: bool, serve: bool, port: int, build_d
             preview = previewing.Preview(build_dir / MATH_CACHE_DIR)
             url = stack.enter_context(previewing.serve(preview, port))
         builder = watching.Builder(
-            load, targets, preview=preview, workers=workers, ignore=notes.config.ignore
+            load,
+            targets,
+            preview=preview,
+            workers=workers,
+            ignore=notes.config.ignore,
+            strict=notes.config.strict,
         )
         try:
             stack.enter_context(watching.terminate_as_interrupt())
             observer = stack.enter_context(watching.Observer(directories, accept))
             if serve:
                 click.echo(f"preview at {url}")
-            for line in watching.report(builder.build(notes), targets, [], verbose):
+            for line in watching.report(builder.build(notes), targets, [], *said):
                 click.echo(line)
             shown = ", ".join(display_path(d) for d in directories)
             click.echo(f"watching {shown} (Ctrl-C stops)")
             for changed in observer:
-                for line in watching.report(builder.build(), targets, changed, verbose):
+                for line in watching.report(builder.build(), targets, changed, *said):
                     click.echo(line)
         except KeyboardInterrupt:
             pass

@@ -111,7 +111,8 @@ def watched_directories(sources: Sequence[Path], config: Config) -> list[Path]:
 
 class Builder:
     """Builds ``targets`` from the notes ``load`` reads, keeping the last good outputs when a
-    build fails."""
+    build fails: when reading or writing raises, when the notes have an error, or, with
+    ``strict``, a warning. ``ignore`` lists the codes the exporters' diagnostics drop."""
 
     def __init__(
         self,
@@ -121,12 +122,14 @@ class Builder:
         preview: Preview | None = None,
         workers: Workers | None = None,
         ignore: frozenset[str] = frozenset(),
+        strict: bool = False,
     ) -> None:
         self.load = load
         self.targets = targets
         self.preview = preview
         self.workers = workers
         self.ignore = ignore
+        self.strict = strict
 
     def build(self, notes: Notes | None = None) -> Result:
         """One build (from ``notes`` when given, else from the notes read now)."""
@@ -136,7 +139,10 @@ class Builder:
             if notes is None:
                 notes = self.load()
             found.extend(notes.diagnostics)
-            errors = [d for d in found if d.severity == "error"]
+            # Under strict, a warning fails a build as an error does, before anything is
+            # written: the outputs never hold a build the project would not release.
+            failing = ("error", "warning") if self.strict else ("error",)
+            errors = [d for d in found if d.severity in failing]
             if errors:
                 return self._failed(started, found, [str(d) for d in errors])
             found.extend(self._write(notes, started))
@@ -174,11 +180,15 @@ class Builder:
 
 
 def report(
-    result: Result, targets: Targets, changed: Sequence[Path], verbose: bool = False
+    result: Result,
+    targets: Targets,
+    changed: Sequence[Path],
+    verbose: bool = False,
+    quiet: bool = False,
 ) -> list[str]:
     """The lines a build prints: what changed, what was written, how long it took, and the
     diagnostics in short (the failure's own lines in full); with ``verbose``, every
-    diagnostic too."""
+    diagnostic too; with ``quiet``, only a failure's lines."""
     clock = time.strftime("%H:%M:%S")
     what = ", ".join(display_path(path) for path in changed[:3]) or "first build"
     if len(changed) > 3:
@@ -189,6 +199,8 @@ def report(
             "good build",
             *(f"  {line}" for line in result.problem),
         ]
+    if quiet:
+        return []
     warnings = sum(1 for d in result.diagnostics if d.severity == "warning")
     said = f"{_count(result.cards, 'card')}, {_count(warnings, 'warning')}"
     written = ", ".join(targets.describe())

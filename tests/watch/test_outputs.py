@@ -150,3 +150,26 @@ def test_a_saved_template_rebuilds_and_a_broken_one_says_where(notes: Path, tmp_
         assert 'id="pv-problem"' in shell
         assert escape(problem.strip()) in shell
         assert "lanterns" in _page(watch.url + "sheet")  # the last good page
+
+
+def test_under_strict_a_warning_fails_the_build_and_quiet_prints_only_failures(
+    notes: Path, tmp_path: Path
+) -> None:
+    deck = tmp_path / "build" / "notes.apkg"
+    with watching(tmp_path, str(notes), "--anki", "--strict", "-q") as watch:
+        assert not any(": build/notes.apkg in" in line for line in watch.lines)  # quiet
+        good = deck.read_bytes()
+        printed = len(watch.lines)
+        edit(notes, "### Second Topic", "### Empty Topic\n\n### Second Topic")
+        watch.wait_for(r"notes\.md: failed in", after=printed)
+        watch.wait_for(
+            r"notes\.md:\d+:1: warning: section .*Empty Topic.* \[AIP011\]", after=printed
+        )
+        assert deck.read_bytes() == good
+
+        printed = len(watch.lines)
+        edit(notes, "### Empty Topic\n\n", "")
+        edit(notes, "about lanterns", "about lighthouses")
+        wait_until(lambda: "lighthouses" in _deck_fields(deck, tmp_path / "later"), timeout=60)
+        time.sleep(1)
+        assert watch.lines[printed:] == []  # a good build says nothing under -q
