@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from aipexport import templates
 from aipexport.config import Config
 from aipexport.diagnostics import Diagnostic
 from aipexport.errors import AipexportError
@@ -67,13 +68,16 @@ class Result:
 
 class ChangeFilter:
     """Which changed files start a rebuild: Markdown files and images under the notes'
-    directories and anything in the templates directory; never a hidden file (an editor's
-    swap file, a temporary output), the lock file, or anything in ``ignored`` (the outputs'
-    directories), so that writing the outputs never starts a build of its own."""
+    directories and anything in a templates directory; never a hidden file (an editor's
+    swap file, a temporary output), a backup (``name~``), or anything in ``ignored`` (the
+    outputs' directories, the lock file), so that writing the outputs never starts a build
+    of its own."""
 
-    def __init__(self, roots: Sequence[Path], templates: Path | None, ignored: Iterable[Path]):
+    def __init__(
+        self, roots: Sequence[Path], templates: Sequence[Path], ignored: Iterable[Path]
+    ) -> None:
         self.roots = tuple(root.resolve() for root in roots)
-        self.templates = templates.resolve() if templates else None
+        self.templates = tuple(directory.resolve() for directory in templates)
         self.ignored = tuple(path.resolve() for path in ignored)
 
     def __call__(self, change: object, path: str) -> bool:
@@ -83,27 +87,31 @@ class ChangeFilter:
         """Whether a change to ``path`` (absolute) calls for a rebuild."""
         if any(path == ignored or path.is_relative_to(ignored) for ignored in self.ignored):
             return False
-        base = next((root for root in self.roots if path.is_relative_to(root)), None)
-        if self.templates and path.is_relative_to(self.templates):
-            base = self.templates
+        template = next((d for d in self.templates if path.is_relative_to(d)), None)
+        base = template or next((r for r in self.roots if path.is_relative_to(r)), None)
         if base is None:
             return False
         if any(part.startswith((".", "#")) for part in path.relative_to(base).parts):
             return False
         if path.name.endswith("~"):
             return False
-        return base == self.templates or path.suffix.lower() in (
+        return template is not None or path.suffix.lower() in (
             *MARKDOWN_SUFFIXES,
             *IMAGE_SUFFIXES,
         )
 
 
+def template_directories(config: Config) -> list[Path]:
+    """The directories templates come from: the user's (``--templates``) and the shipped
+    ones (in a source checkout, the repository's ``templates/``, which its developers edit)."""
+    return [directory.resolve() for directory in templates.search_path(config.templates)]
+
+
 def watched_directories(sources: Sequence[Path], config: Config) -> list[Path]:
     """The directories to watch: each notes directory given (a file's own directory), and
-    the templates directory; none inside another."""
+    the template directories; none inside another."""
     found = [p.resolve() if p.is_dir() else p.resolve().parent for p in sources]
-    if config.templates:
-        found.append(config.templates.resolve())
+    found.extend(template_directories(config))
     return sorted(
         {p for p in found if not any(p != o and p.is_relative_to(o) for o in found)}, key=str
     )

@@ -16,7 +16,8 @@ import pytest
 from markupsafe import escape
 
 from aipexport.config import Config
-from aipexport.watch import ChangeFilter, watched_directories
+from aipexport.watch import ChangeFilter, template_directories, watched_directories
+from tests.conftest import REPO
 from tests.watch.watching import NOTES, edit, wait_until, watching
 
 
@@ -99,14 +100,19 @@ def test_only_the_notes_images_and_templates_start_a_build(tmp_path: Path) -> No
         directory.mkdir(parents=True)
     config = Config(templates=templates)
     directories = watched_directories([notes, notes / "images"], config)
-    assert set(directories) == {notes.resolve(), templates.resolve()}
-    accept = ChangeFilter(directories, templates, [build, notes / "aipexport.lock"])
+    shipped = REPO / "templates"  # the checkout's own, which its developers edit
+    assert set(directories) == {notes.resolve(), templates.resolve(), shipped}
+    assert template_directories(config) == [templates.resolve(), shipped]
+    accept = ChangeFilter(
+        directories, template_directories(config), [build, notes / "aipexport.lock"]
+    )
     for path in (
         notes / "chapter.md",
         notes / "part" / "section.markdown",
         notes / "images" / "diagram.PNG",
         templates / "page.css",
         templates / "card" / "card.css",
+        shipped / "preview" / "live.js",
     ):
         assert accept.counts(path.resolve()), path
     for path in (
