@@ -16,6 +16,9 @@ from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
+#: Opens loopback URLs directly, whatever proxy the environment names.
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
 
 def find_chromium() -> str:
     """The Chromium (or Chrome) program; fails, never skips, when there is none."""
@@ -89,6 +92,7 @@ def browser(profile: Path, width: int = 1200, height: int = 900) -> Iterator[Bro
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
+            "--no-proxy-server",
             f"--user-data-dir={profile}",
             f"--window-size={width},{height}",
             "--remote-debugging-address=127.0.0.1",
@@ -105,7 +109,7 @@ def browser(profile: Path, width: int = 1200, height: int = 900) -> Iterator[Bro
             assert time.monotonic() < deadline, "Chromium opened no DevTools port"
             time.sleep(0.05)
         port = int(port_file.read_text().split("\n")[0])
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=30) as answer:
+        with DIRECT.open(f"http://127.0.0.1:{port}/json/list", timeout=30) as answer:
             targets = json.load(answer)
         (page,) = [t for t in targets if t["type"] == "page"]
         with connect(page["webSocketDebuggerUrl"], max_size=None, proxy=None) as connection:

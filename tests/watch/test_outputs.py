@@ -7,7 +7,6 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import time
-import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from markupsafe import escape
 
 from aipexport.config import Config
 from aipexport.watch import ChangeFilter, template_directories, watched_directories
+from tests.cdp import DIRECT
 from tests.conftest import REPO
 from tests.watch.watching import NOTES, edit, wait_until, watching
 
@@ -130,7 +130,7 @@ def test_only_the_notes_images_and_templates_start_a_build(tmp_path: Path) -> No
 
 
 def _page(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=30) as answer:
+    with DIRECT.open(url, timeout=30) as answer:
         text: str = answer.read().decode()
         return text
 

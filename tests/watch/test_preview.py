@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.cdp import Browser, browser
+from tests.cdp import DIRECT, Browser, browser
 from tests.conftest import AIPEXPORT
 from tests.watch.watching import NOTES, Watch, edit, watching
 
@@ -138,19 +138,19 @@ def test_the_preview_answers_only_on_loopback_and_only_with_its_own_files(
     served: Watch,
 ) -> None:
     port = served.url.rsplit(":", 1)[1].strip("/")
-    with urllib.request.urlopen(served.url + "sheet") as answer:
+    with DIRECT.open(served.url + "sheet") as answer:
         assert b"lanterns" in answer.read()
     for path in ("/file/0/notes.md", "/../notes/notes.md", "/source/9", "/etc/passwd"):
         with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(served.url.rstrip("/") + path)
+            DIRECT.open(served.url.rstrip("/") + path)
         assert refused.value.code == 404
     # A page of another site that a browser was made to send here is refused.
     request = urllib.request.Request(served.url, headers={"Host": f"example.com:{port}"})
     with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(request)
+        DIRECT.open(request)
     assert refused.value.code == 403
     with pytest.raises(OSError):
-        urllib.request.urlopen(f"http://{_outside_address()}:{port}/", timeout=5)
+        DIRECT.open(f"http://{_outside_address()}:{port}/", timeout=5)
 
 
 def _outside_address() -> str:
