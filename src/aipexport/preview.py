@@ -212,6 +212,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._events(snapshot.build)
         elif path == "/":
             self._html(self.preview.page("shell.html"))
+        elif path == "/bar":  # the cheat-sheet's bar, for its page to show a new build
+            self._html(self.preview.page("bar.html", here="sheet"))
         elif path == "/cards":
             self._html(self.preview.page("cards.html"))
         elif path == "/sheet" and snapshot.sheet is not None:

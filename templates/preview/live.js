@@ -22,9 +22,22 @@
 
   var events = new EventSource("/events");
   events.onmessage = function (event) {
-    if (event.data !== build) {
+    if (event.data === build) {
+      return;
+    }
+    build = event.data;
+    sessionStorage.setItem(key, String(scroller().scrollY));
+    if (frame) {
+      // Under the same bar, only the page in the frame and the bar's text change: loading
+      // just those is quicker than loading the whole window again.
+      frame.src = "/sheet?build=" + build;
+      fetch("/bar").then(function (answer) {
+        return answer.text();
+      }).then(function (bar) {
+        document.getElementById("pv-chrome").innerHTML = bar;
+      });
+    } else {
       events.close();
-      sessionStorage.setItem(key, String(scroller().scrollY));
       location.reload();
     }
   };

@@ -55,13 +55,15 @@ def test_the_page_reloads_itself_after_a_save_and_shows_the_new_text(
     notes: Path, served: Watch, chromium: Browser
 ) -> None:
     chromium.open(served.url, _sheet_shows("lanterns"))
-    chromium.evaluate("window.untouched = true")  # gone once the page has reloaded
+    # Gone once the page has been loaded again.
+    chromium.evaluate("document.getElementById('pv-sheet').contentWindow.untouched = true")
     printed = len(served.lines)
     edit(notes, "about lanterns", "about lighthouses")
     chromium.wait_for(_sheet_shows("lighthouses"), timeout=60)
-    assert chromium.evaluate("window.untouched") is None
+    assert chromium.evaluate("document.getElementById('pv-sheet').contentWindow.untouched") is None
     assert "lanterns" not in chromium.evaluate(SHEET_TEXT)
     assert chromium.evaluate(PROBLEM) is None
+    chromium.wait_for("document.getElementById('pv-status').textContent.startsWith('build 2 ')", 30)
     served.wait_for(r"notes\.md: preview in [\d.]+ s \(3 cards", after=printed)
 
 
