@@ -589,6 +589,7 @@ def watch(notes: Notes, deck: bool, sheet: bool, serve: bool, port: int, build_d
             workers=workers,
             ignore=notes.config.ignore,
             strict=notes.config.strict,
+            debug=_flag(ctx, "debug"),
         )
         try:
             stack.enter_context(watching.terminate_as_interrupt())

@@ -17,6 +17,7 @@ import queue
 import signal
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,7 +121,8 @@ def watched_directories(sources: Sequence[Path], config: Config) -> list[Path]:
 class Builder:
     """Builds ``targets`` from the notes ``load`` reads, keeping the last good outputs when a
     build fails: when reading or writing raises, when the notes have an error, or, with
-    ``strict``, a warning. ``ignore`` lists the codes the exporters' diagnostics drop."""
+    ``strict``, a warning. ``ignore`` lists the codes the exporters' diagnostics drop; with
+    ``debug``, an internal error's problem has its traceback."""
 
     def __init__(
         self,
@@ -131,6 +133,7 @@ class Builder:
         workers: Workers | None = None,
         ignore: frozenset[str] = frozenset(),
         strict: bool = False,
+        debug: bool = False,
     ) -> None:
         self.load = load
         self.targets = targets
@@ -138,6 +141,7 @@ class Builder:
         self.workers = workers
         self.ignore = ignore
         self.strict = strict
+        self.debug = debug
 
     def build(self, notes: Notes | None = None) -> Result:
         """One build (from ``notes`` when given, else from the notes read now)."""
@@ -162,7 +166,8 @@ class Builder:
         except Exception as error:
             # A watcher outlives a bug met by one save: say what it was and keep watching.
             message = f"internal error: {type(error).__name__}: {error}"
-            return self._failed(started, found, [message])
+            details = traceback.format_exc().splitlines() if self.debug else []
+            return self._failed(started, found, [message, *details])
         shown = tuple(d for d in found if d.code not in self.ignore)
         return Result(time.perf_counter() - started, shown, (), len(notes.cards))
 

@@ -15,7 +15,15 @@ import pytest
 from markupsafe import escape
 
 from aipexport.config import Config
-from aipexport.watch import ChangeFilter, template_directories, watched_directories
+from aipexport.pipeline import Notes, load_notes
+from aipexport.preview import Preview
+from aipexport.watch import (
+    Builder,
+    ChangeFilter,
+    Targets,
+    template_directories,
+    watched_directories,
+)
 from tests.cdp import DIRECT
 from tests.conftest import REPO
 from tests.watch.watching import NOTES, edit, wait_until, watching
@@ -179,3 +187,23 @@ def test_under_strict_a_warning_fails_the_build_and_quiet_prints_only_failures(
         wait_until(lambda: "lighthouses" in _deck_fields(deck, tmp_path / "later"), timeout=60)
         time.sleep(1)
         assert watch.lines[printed:] == []  # a good build says nothing under -q
+
+
+def test_a_bug_met_by_one_save_is_reported_and_the_watch_goes_on(notes: Path) -> None:
+    calls: list[int] = []
+
+    def load() -> Notes:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("a bug in one build")  # what no test of the notes reaches
+        return load_notes([notes], Config())
+
+    preview = Preview()
+    builder = Builder(load, Targets(serve=True), preview=preview, debug=True)
+    failed = builder.build()
+    assert failed.problem[0] == "internal error: RuntimeError: a bug in one build"
+    assert any("Traceback" in line for line in failed.problem[1:])
+    assert preview.snapshot.problem == failed.problem and preview.snapshot.sheet is None
+    good = builder.build()
+    assert good.problem == () and good.cards == 3
+    assert preview.snapshot.problem == () and "lanterns" in (preview.snapshot.sheet or "")
