@@ -8,10 +8,28 @@
   function scroller() {
     return frame ? frame.contentWindow : window;
   }
+  // Where the reader is: on the cards page, the first card in sight and how far down the
+  // window its top is (the cards above it may have changed); elsewhere, the scroll offset.
+  function place() {
+    var faces = frame ? [] : document.querySelectorAll(".pv-face");
+    for (var i = 0; i < faces.length; i++) {
+      var top = faces[i].getBoundingClientRect().top;
+      if (faces[i].getBoundingClientRect().bottom > 0) {
+        return JSON.stringify({ id: faces[i].id, top: top });
+      }
+    }
+    return JSON.stringify({ y: scroller().scrollY });
+  }
   function restore() {
-    var y = sessionStorage.getItem(key);
-    if (y !== null && !location.hash) {
-      scroller().scrollTo(0, Number(y));
+    var saved = JSON.parse(sessionStorage.getItem(key) || "null");
+    if (saved === null || location.hash) {
+      return;
+    }
+    var face = saved.id && document.getElementById(saved.id);
+    if (face) {
+      window.scrollTo(0, face.getBoundingClientRect().top + window.scrollY - saved.top);
+    } else if (saved.y !== undefined) {
+      scroller().scrollTo(0, saved.y);
     }
   }
   if (frame) {
@@ -26,7 +44,7 @@
       return;
     }
     build = event.data;
-    sessionStorage.setItem(key, String(scroller().scrollY));
+    sessionStorage.setItem(key, place());
     if (frame) {
       // Under the same bar, only the page in the frame and the bar's text change: loading
       // just those is quicker than loading the whole window again.

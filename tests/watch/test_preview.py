@@ -210,3 +210,32 @@ def test_a_port_in_use_is_a_failure_that_says_what_to_do(notes: Path, tmp_path: 
     assert result.returncode == 1
     assert f"cannot serve the preview on 127.0.0.1:{port}" in result.stderr
     assert "--port" in result.stderr
+
+
+def test_a_page_keeps_its_place_when_it_reloads(tmp_path: Path, chromium: Browser) -> None:
+    notes = tmp_path / "notes" / "notes.md"
+    notes.parent.mkdir()
+    sections = "".join(
+        f"### Topic {n}\n\n- A bullet of topic {n} about lanterns\n- Another line\n\n"
+        for n in range(1, 41)
+    )
+    notes.write_text(f"# Many\n\n## Chapter\n\n{sections}", encoding="utf-8")
+    with watching(tmp_path, str(notes), "--port", "0") as watch:
+        chromium.open(watch.url + "cards", "document.querySelectorAll('.pv-face').length === 40")
+        faces = "[...document.querySelectorAll('.pv-face')]"
+        face = f"{faces}.find((f) => f.textContent.includes('Topic 25'))"
+        chromium.evaluate(f"{face}.scrollIntoView(); window.scrollBy(0, -37)")
+        before = chromium.evaluate(f"{face}.getBoundingClientRect().top")
+        assert 30 < before < 45
+        # A new card above it: the page is longer, and the reader still sees Topic 25.
+        edit(notes, "### Topic 1\n", "### Topic 0\n\n- A new card on top\n\n### Topic 1\n")
+        chromium.wait_for("document.querySelectorAll('.pv-face').length === 41", timeout=60)
+        chromium.wait_for(f"Math.abs({face}.getBoundingClientRect().top - {before}) < 2", 10)
+
+        frame = "document.getElementById('pv-sheet').contentWindow"
+        chromium.open(watch.url, f"{frame}.document.readyState === 'complete'")
+        chromium.evaluate(f"{frame}.scrollTo(0, 400)")
+        edit(notes, "about lanterns", "about lighthouses")
+        chromium.wait_for(f"{frame}.document.body.textContent.includes('lighthouses')", 60)
+        chromium.wait_for(f"{frame}.scrollY === 400", 10)
+        watch.wait_for(r"notes\.md: preview in", after=3)
