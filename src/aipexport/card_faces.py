@@ -4,7 +4,9 @@ fields, for the preview of ``aipexport watch --serve``.
 Anki fills a card template itself; this module does the same for the part of Anki's template
 language that card templates use: ``{{Field}}``, ``{{#Field}}…{{/Field}}`` and
 ``{{^Field}}…{{/Field}}`` (shown when the field has text, or has none), ``{{FrontSide}}`` on
-the back, and the filters ``cloze:`` (one card per deletion number) and ``text:``. A card
+the back, the fields Anki fills itself (``Tags``, ``Type``, ``Deck``, ``Subdeck``, ``Card``),
+and the filters ``cloze:`` (one card per deletion number) and ``text:``; any other filter
+leaves the field as it is. A card
 whose front comes out empty is one Anki does not make (a reverse card without Reverse), and
 is left out, as Anki leaves it out.
 """
@@ -62,24 +64,37 @@ def card_faces(notes: Notes) -> Faces:
 def faces_of(card: Card, note_type: NoteType) -> list[Face]:
     """The faces of one note: one per card template, or one per deletion number of a cloze
     note; those whose front is empty (Anki makes no such card) left out."""
-    fields = dict(card.fields)
+    fields = {**_special_fields(card, note_type), **dict(card.fields)}
     out = []
     if note_type.cloze:
         (template,) = note_type.templates
         cloze_fields = _CLOZE_FIELD.findall(template.front + template.back)
         text = " ".join(fields.get(name, "") for name in cloze_fields)
         for ordinal in sorted({int(number) for number, _, _ in _DELETION.findall(text)}):
-            front = fill(template.front, fields, ordinal=ordinal)
-            back = fill(template.back, fields, front_side=front, ordinal=ordinal)
+            named = {**fields, "Card": f"{template.name} {ordinal}"}
+            front = fill(template.front, named, ordinal=ordinal)
+            back = fill(template.back, named, front_side=front, ordinal=ordinal)
             out.append(Face(card, f"{template.name} {ordinal}", front, back))
         return out
     for template in note_type.templates:
-        front = fill(template.front, fields)
+        named = {**fields, "Card": template.name}
+        front = fill(template.front, named)
         if not front.strip():
             continue
-        back = fill(template.back, fields, front_side=front)
+        back = fill(template.back, named, front_side=front)
         out.append(Face(card, template.name, front, back))
     return out
+
+
+def _special_fields(card: Card, note_type: NoteType) -> dict[str, str]:
+    """The fields Anki fills in itself, for a user's templates that use them."""
+    return {
+        # Anki keeps a note's tags sorted, whatever order they came in.
+        "Tags": html.escape(" ".join(sorted(card.tags, key=str.casefold))),
+        "Type": html.escape(note_type.name),
+        "Deck": html.escape(card.deck),
+        "Subdeck": html.escape(card.deck.rsplit("::", 1)[-1]),
+    }
 
 
 def fill(

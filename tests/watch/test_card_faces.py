@@ -11,7 +11,7 @@ import pytest
 from anki.collection import Collection
 
 from aipexport.card_faces import card_faces
-from aipexport.config import Config
+from aipexport.config import find_project_file, load_config
 from aipexport.pipeline import load_notes
 from tests.anki.ankiutil import import_deck
 from tests.conftest import run_cli
@@ -41,14 +41,29 @@ def _comparable(face: str) -> str:
     return _CLOZE_ATTRIBUTE.sub(lambda m: f'data-cloze="{html.unescape(m.group(1))}"', face)
 
 
+#: A user's card templates that use the fields Anki fills in itself, and a filter.
+SPECIAL = (
+    "<p>{{Deck}} | {{Subdeck}} | {{Tags}} | {{Type}} | {{Card}}</p>\n"
+    "{{#Context}}<div>{{text:Context}}</div>{{/Context}}{{^Source}}none{{/Source}}{{Term}}"
+)
+
+
 @pytest.mark.parametrize("reverse_terms", [False, True])
-def test_every_face_is_the_one_anki_renders(tmp_path: Path, reverse_terms: bool) -> None:
+@pytest.mark.parametrize("own_templates", [False, True])
+def test_every_face_is_the_one_anki_renders(
+    tmp_path: Path, reverse_terms: bool, own_templates: bool
+) -> None:
     notes = tmp_path / "notes.md"
     notes.write_text(NOTES, encoding="utf-8")
     package = tmp_path / "deck.apkg"
     reverse = ["--reverse-terms"] if reverse_terms else []
+    if own_templates:  # the deck's card templates come from the configuration
+        (tmp_path / "templates" / "card").mkdir(parents=True)
+        (tmp_path / "templates" / "card" / "term-front.html").write_text(SPECIAL)
+        (tmp_path / "pyproject.toml").write_text('[tool.aipexport]\ntemplates = "templates"\n')
     run_cli(["anki", notes, "-o", package, *reverse])
-    built = load_notes([notes], Config(reverse_terms=reverse_terms))
+    config = load_config(find_project_file(notes)).with_overrides(reverse_terms=reverse_terms)
+    built = load_notes([notes], config)
     faces = card_faces(built)
     ours = {(f.card.guid, f.template): (f.front, f.back) for f in faces.faces}
 
