@@ -414,23 +414,36 @@ _PAIRS = {
 }
 
 
+#: What closes a raw HTML ``<a>`` that :func:`inlines` treats as a link.
+_RAW_LINK_CLOSE = "raw_link_close"
+
+
 def inlines(children: Sequence[Token], context: FileContext) -> tuple[doc.Inline, ...]:
-    """The inline nodes of an inline token's children."""
-    stack: list[tuple[Callable[[tuple[doc.Inline, ...]], doc.Inline], list[doc.Inline]]] = []
+    """The inline nodes of an inline token's children.
+
+    A raw HTML ``<a>`` with a relative URL becomes a link as a Markdown link with that URL
+    would (a link to a note of the build, or its text alone), up to its ``</a>``.
+    """
+    Maker = Callable[[tuple[doc.Inline, ...]], doc.Inline]
+    stack: list[tuple[str, Maker, list[doc.Inline]]] = []
     out: list[doc.Inline] = []
     for index, token in enumerate(children):
         kind = token.type
+        raw_href = sanitize.relative_link(token.content) if kind == "html_inline" else None
+        if kind == "html_inline" and stack and stack[-1][0] == _RAW_LINK_CLOSE:
+            kind = _RAW_LINK_CLOSE if sanitize.is_link_end(token.content) else kind
         if kind in _PAIRS:
             node_type = _PAIRS[kind]
-            stack.append((node_type, out))  # type: ignore[arg-type]
+            stack.append((kind.replace("_open", "_close"), node_type, out))  # type: ignore[arg-type]
             out = []
-        elif kind == "link_open":
-            make = _link_maker(context, str(token.attrs.get("href", "")))
-            stack.append((make, out))
+        elif kind == "link_open" or raw_href is not None:
+            href = str(token.attrs.get("href", "")) if raw_href is None else raw_href
+            closer = "link_close" if raw_href is None else _RAW_LINK_CLOSE
+            stack.append((closer, _link_maker(context, href), out))
             out = []
-        elif kind in ("strong_close", "em_close", "s_close", "link_close"):
+        elif kind in ("strong_close", "em_close", "s_close", "link_close", _RAW_LINK_CLOSE):
             if stack:
-                make, parent = stack.pop()
+                _, make, parent = stack.pop()
                 parent.append(make(tuple(out)))
                 out = parent
         else:
@@ -440,7 +453,7 @@ def inlines(children: Sequence[Token], context: FileContext) -> tuple[doc.Inline
             )
             out.extend(_leaf(token, context, last_on_line))
     while stack:  # unbalanced: keep what is there
-        make, parent = stack.pop()
+        _, make, parent = stack.pop()
         parent.append(make(tuple(out)))
         out = parent
     return _merged(out)
