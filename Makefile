@@ -125,6 +125,7 @@ fuzz: $(VENV)/.installed-test ## Fuzz the parser and the deck with many random n
 
 goldens: $(VENV)/.installed-test ## Rewrite the parser's expected outputs (review the diff!)
 	$(BIN)/python -m tests.golden
+	$(BIN)/python -m tests.tree_fixtures
 
 clean: ## Remove build outputs (keeps .venv)
 	rm -rf $(BUILD) .pytest_cache .ruff_cache

@@ -185,7 +185,10 @@ class _Blocks:
         kind = token.type
         line = self.context.line
         if kind == "paragraph_open":
-            return doc.Paragraph(_trimmed(self.inlines(tokens[index + 1])), line)
+            children = self.inlines(tokens[index + 1])
+            # A paragraph whose first lines held only what leaves the text (a tag line, a
+            # comment) starts where its text does.
+            return doc.Paragraph(_trimmed(children), line + _blank_lines_before(children))
         if kind in ("bullet_list_open", "ordered_list_open"):
             items = [
                 self.item(tokens, i, _closing(tokens, i))
@@ -286,7 +289,8 @@ class _Blocks:
                 cut = next((i for i, n in enumerate(rest) if isinstance(n, breaks)), len(rest))
                 title = _trimmed(rest[:cut])
                 body = _trimmed(rest[cut + 1 :])
-                blocks_after = [doc.Paragraph(body, first.line)] if body else []
+                # The body starts on the line after the marker's.
+                blocks_after = [doc.Paragraph(body, first.line + 1)] if body else []
                 return doc.Callout(
                     match.group(1).lower(),
                     title,
@@ -382,6 +386,17 @@ def shows_something(inlines: Sequence[doc.Inline]) -> bool:
         if isinstance(node, doc.RawHtml) and sanitize.text_of(node.html):
             return True
     return False
+
+
+def _blank_lines_before(inlines: Sequence[doc.Inline]) -> int:
+    """How many lines of ``inlines`` come before the first that shows something."""
+    lines = 0
+    for node in inlines:
+        if isinstance(node, (doc.SoftBreak, doc.LineBreak)):
+            lines += 1
+        elif shows_something((node,)):
+            return lines
+    return 0
 
 
 def _trimmed(inlines: Sequence[doc.Inline]) -> tuple[doc.Inline, ...]:
