@@ -22,7 +22,7 @@ endif
 export SOURCE_DATE_EPOCH
 
 .DEFAULT_GOAL := help
-.PHONY: help check cards anki sync html pdf dist test fuzz bench lint goldens system-packages pdf-libraries clean
+.PHONY: help check cards anki sync html pdf dist test fuzz bench bench-sync lint goldens system-packages pdf-libraries clean
 
 # Debian packages the tests need: Chromium draws the card faces (as Anki's own web view
 # does); setpriv (util-linux) runs permission checks as an unprivileged user.
@@ -119,6 +119,9 @@ test: lint system-packages pdf-libraries ## Lint, then run the whole test suite
 
 bench: $(VENV)/.installed pdf-libraries ## Time the builds (medians, peak memory) and update the README table
 	$(BIN)/python benchmarks/bench.py
+
+bench-sync: $(VENV)/.installed-sync ## Time aipexport sync on the notes and ten times the notes
+	$(BIN)/python benchmarks/sync_bench.py
 
 fuzz: $(VENV)/.installed-test ## Fuzz the parser and the deck with many random notes (minutes)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/hostile/test_fuzz.py
