@@ -23,7 +23,7 @@ from pathlib import Path
 from anki.collection import Collection
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import NOTES, ten_times  # noqa: E402
+from bench import NOTES, ten_times
 
 STEPS = ("first sync", "nothing changed", "one bullet reworded")
 #: The bullet the third step rewords (it is in the notes once, and so once in each copy).
