@@ -7,6 +7,7 @@ that names the key, so a typo never passes silently.
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -72,6 +73,8 @@ class Config:
     columns: int = 3
     font_size: float = 8.0
     max_input_mb: float = 50.0
+    #: TeX macros of the author's MathJax preamble, name to body (``#1``… for arguments).
+    math_macros: tuple[tuple[str, str], ...] = ()
 
     def with_overrides(self, **overrides: Any) -> Config:
         """A copy with the given options replaced; ``None`` means "not given" and is skipped."""
@@ -167,6 +170,17 @@ def load_config(project_file: Path | None) -> Config:
         if not isinstance(values["ignore"], list):
             raise AipexportError(f"{origin}: option 'ignore' must be a list of codes")
         values["ignore"] = frozenset(values["ignore"])
+    if "math_macros" in values:
+        table = values["math_macros"]
+        if not isinstance(table, dict) or not all(
+            isinstance(body, str) and re.fullmatch("[A-Za-z]+", name)
+            for name, body in table.items()
+        ):
+            raise AipexportError(
+                f"{origin}: option 'math_macros' must be a table of macro names (letters) "
+                'to their TeX, e.g. sub = "{#1}_{#2}"'
+            )
+        values["math_macros"] = tuple(table.items())
     if "templates" in values:
         if not isinstance(values["templates"], str):
             raise AipexportError(f"{origin}: option 'templates' must be a directory path")

@@ -20,6 +20,7 @@ from aipexport.lock import Lock, read_lock
 from aipexport.model import Card, Deck
 from aipexport.outputs import build_epoch
 from aipexport.parse import parse
+from aipexport.render.macros import macros_of
 from aipexport.sanitize import text_of
 from aipexport.sources import Sources, read_sources
 
@@ -57,7 +58,8 @@ def load_notes(paths: Sequence[Path], config: Config, lock_path: Path | None = N
     namespace = namespace or default_namespace(deck.title)
     if previous and normalise(previous.namespace) == normalise(namespace):
         namespace = previous.namespace  # the same identity, however it is spelled today
-    options = CardOptions(namespace, config.reverse_terms, config.max_card_words)
+    macros = macros_of(config.math_macros)
+    options = CardOptions(namespace, config.reverse_terms, config.max_card_words, macros)
     cards = build_cards(deck, options, sink)
     if not cards:
         names = ", ".join(f.display for f in sources.files)
