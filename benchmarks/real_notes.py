@@ -2,12 +2,13 @@
 
     python benchmarks/real_notes.py DIR [DIR...]
 
-For each directory (one set of notes): files, cards by kind, answer sizes in words (median,
-90th percentile, maximum), formulas found in the notes, kept byte for byte in the deck's
-MathJax delimiters and drawn for the page (the reasons of those that are not), images referenced and packed into the deck, and *leaks*: Markdown
-syntax that reached a card's text raw (``[[``, ``![[``, ``[!type]``, ``==``, ``%%``, or TeX
-between dollars), outside code. The figures come from the real pipeline (the same code
-``aipexport anki`` runs); the card HTML is read back with the standard library's parser.
+For each directory (one set of notes): files, cards by kind (topic parts apart), answer sizes
+in words (median, 90th percentile, maximum), formulas found in the notes, kept byte for byte
+in the deck's MathJax delimiters and drawn for the page (and why the others are not), images
+referenced and packed into the deck, and *leaks*: Markdown syntax that reached a card's text
+raw (``[[``, ``![[``, ``[!type]``, ``==``, ``%%``, or TeX between dollars), outside code. The
+figures come from the real pipeline (the same code ``aipexport anki`` runs); the card HTML is
+read back with the standard library's parser.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from aipexport.config import Config
-from aipexport.pipeline import Notes, load_notes
 from aipexport.exporters.html import MATH_CACHE_DIR
+from aipexport.pipeline import Notes, load_notes
 from aipexport.render.formulas import draw_formulas, formulas_of
 
+_PART = re.compile(r"part \d+ of \d+")
 _LEAKS = {
     "[[": re.compile(r"\[\["),
     "[!type]": re.compile(r"\[![A-Za-z]+\]"),
@@ -67,7 +69,11 @@ def _visible_text(fragment: str) -> str:
 
 def report(directory: Path) -> dict[str, object]:
     notes: Notes = load_notes([directory], Config())
-    kinds = Counter(card.kind for card in notes.cards)
+    # A topic cut into parts says "part N of M" in its breadcrumb.
+    kinds = Counter(
+        "topic part" if card.kind == "topic" and _PART.search(card.front) else card.kind
+        for card in notes.cards
+    )
     words = sorted(len(html.unescape(re.sub(r"<[^>]+>", " ", c.back)).split()) for c in notes.cards)
     formulas = [tex for tex, _, _ in formulas_of(notes.deck)]
     drawings = draw_formulas(notes.deck, MATH_CACHE_DIR)
