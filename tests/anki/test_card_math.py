@@ -72,14 +72,19 @@ MathJax.startup.promise.then(() => MathJax.typesetPromise()).then(() => {
 @pytest.fixture(scope="module")
 def faces(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, str, str]:
     """Question and answer of the topic card, its CSS, and the Back field as stored."""
-    directory = tmp_path_factory.mktemp("math")
-    notes = directory / "maths.md"
-    notes.write_text(NOTES, encoding="utf-8")
+    return _card_of(tmp_path_factory.mktemp("math"), NOTES, "Sums")
+
+
+def _card_of(directory: Path, notes_text: str, front: str) -> tuple[str, str, str, str]:
+    """Question, answer, CSS and stored Back of the card whose Front is ``front``, from the
+    deck of ``notes_text`` (notes file in ``directory``) imported into a fresh collection."""
+    notes = directory / "notes.md"
+    notes.write_text(notes_text, encoding="utf-8")
     run_cli(["anki", notes, "-o", directory / "deck.apkg"])
     collection = Collection(str(directory / "collection.anki2"))
     try:
         import_deck(collection, directory / "deck.apkg")
-        (note_id,) = collection.find_notes('"Front:Sums"')
+        (note_id,) = collection.find_notes(f'"Front:{front}"')
         note = collection.get_note(note_id)
         card = note.cards()[0]
         return card.question(), card.answer(), card.css(), note["Back"]
@@ -140,21 +145,10 @@ def _macro_card(directory: Path, macros: str) -> tuple[str, str]:
     (directory / "pyproject.toml").write_text(
         f"[tool.aipexport]\n[tool.aipexport.math_macros]\n{macros}", encoding="utf-8"
     )
-    notes = directory / "algebra.md"
-    notes.write_text(MACRO_NOTES, encoding="utf-8")
-    run_cli(["anki", notes, "-o", directory / "deck.apkg"])
-    collection = Collection(str(directory / "collection.anki2"))
-    try:
-        import_deck(collection, directory / "deck.apkg")
-        (note_id,) = collection.find_notes('"Front:Groups"')
-        note = collection.get_note(note_id)
-        back = note["Back"]
-        for tex in (r"\sub{GL}{n}(F)", r"\sub{\mathbf{A}}{i,j}", r"\rank(A)"):
-            assert f"\\({tex}\\)" in back  # the formulas stay as written
-        card = note.cards()[0]
-        return card.answer(), card.css()
-    finally:
-        collection.close()
+    _, answer, css, back = _card_of(directory, MACRO_NOTES, "Groups")
+    for tex in (r"\sub{GL}{n}(F)", r"\sub{\mathbf{A}}{i,j}", r"\rank(A)"):
+        assert f"\\({tex}\\)" in back  # the formulas stay as written
+    return answer, css
 
 
 @pytest.mark.parametrize(
