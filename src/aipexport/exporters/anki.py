@@ -25,7 +25,7 @@ from genanki.apkg_schema import APKG_SCHEMA
 from aipexport.cards import BREADCRUMB_SEPARATOR, CLOZE, FLASHCARD, TERM, TOPIC
 from aipexport.diagnostics import Diagnostic
 from aipexport.errors import AipexportError
-from aipexport.ids import numeric_id
+from aipexport.ids import normalise, numeric_id
 from aipexport.lock import Lock, LockedCard, save_lock
 from aipexport.model import Card
 from aipexport.note_types import FIELD_FONT, FIELD_SIZE, REMOVED_TAG, deck_description, note_types
@@ -117,15 +117,17 @@ def _write_collection(
     cursor.executescript(APKG_SCHEMA)
     cursor.executescript(APKG_COL)
     root = notes.cards[0].deck.split("::")[0]
-    chapters = {card.deck for card in notes.cards}
+    # A removed card goes to its chapter's deck (whatever number that carries) while the
+    # chapter is still in the notes, else to the top deck.
+    chapters = {normalise(card.key[0]): card.deck for card in notes.cards if card.deck != root}
     placed: list[tuple[str, genanki.Note]] = [
         (card.deck, _note(models[card.kind], card)) for card in notes.cards
     ]
     for guid, entry in lock.cards.items():
         if entry.removed:
-            chapter = f"{root}::{entry.key[0]}" if len(entry.key) > 1 else root
+            chapter = chapters.get(normalise(entry.key[0])) if len(entry.key) > 1 else None
             tombstone = _tombstone(models[entry.kind], guid, entry)
-            placed.append((chapter if chapter in chapters else root, tombstone))
+            placed.append((chapter or root, tombstone))
     deck_ids = {
         name: numeric_id(notes.namespace, "deck", name)
         for name in dict.fromkeys([root, *(name for name, _ in placed)])
