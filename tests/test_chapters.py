@@ -1,4 +1,4 @@
-"""Chapter numbers: given once, kept by the lock, sorting as Anki sorts subdeck names."""
+"""Chapter numbers and card positions: given once, kept by the lock, in the notes' order."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from aipexport.chapters import assign
+from aipexport.positions import LIMIT, positions
 from tests.conftest import run_cli
 
 FIRST = {"A": "01", "B": "02", "C": "03", "D": "04", "E": "05"}
@@ -116,3 +117,36 @@ def test_a_bad_deck_order_or_chapter_number_is_a_clear_error(tmp_path: Path) -> 
     lock.write_text(lock.read_text().replace('"Alpha": "2"', '"Alpha": "02.50"'))
     result = run_cli(["cards", notes.parent], expect=1)
     assert "chapter number '02.50' is not a number like 01 or 02.5" in result.stderr
+
+
+def test_positions_keep_their_place_and_new_cards_fit_between() -> None:
+    first = positions(list("abcd"), {})
+    assert first == {"a": 1000, "b": 2000, "c": 3000, "d": 4000}
+    inserted = positions(list("xabycdz"), first)
+    assert inserted == {**first, "x": 500, "y": 2500, "z": 5000}
+    # a card moved in the notes takes a new position; the others keep theirs
+    assert positions(list("bcad"), first) == {"b": 2000, "c": 3000, "a": 3500, "d": 4000}
+    # no room left: the new card shares the position before it (Anki then shows it after)
+    assert positions(list("axb"), {"a": 7, "b": 8}) == {"a": 7, "x": 7, "b": 8}
+
+
+def test_positions_stay_below_what_anki_takes_for_broken() -> None:
+    many = [f"card {n}" for n in range(5000)]
+    given = positions(many, {})
+    assert list(given.values()) == sorted(given.values())
+    assert len(set(given.values())) == len(many) and max(given.values()) < LIMIT
+    assert positions([*many, "new"], given)["new"] < LIMIT
+
+
+def test_a_lock_without_positions_gets_them(tmp_path: Path) -> None:
+    notes = _notes(tmp_path, ["Zeta", "Alpha"])
+    run_cli(["anki", notes.parent, "-o", tmp_path / "v1.apkg"])
+    lock = tmp_path / "aipexport.lock"
+    text = lock.read_text()
+    assert '"pos": 1000}' in text and '"pos": 2000}' in text
+    lock.write_text(text.replace(', "pos": 1000', "").replace(', "pos": 2000', ""))
+    run_cli(["anki", notes.parent, "-o", tmp_path / "v2.apkg"])
+    assert lock.read_text() == text
+    lock.write_text(text.replace('"pos": 1000', '"pos": 1000000'))
+    result = run_cli(["cards", notes.parent], expect=1)
+    assert "the lock file is damaged (position 1000000 out of range)" in result.stderr

@@ -32,6 +32,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from aipexport.ids import normalise
 from aipexport.model import Card
+from aipexport.positions import longest_run
 
 #: What a chapter number looks like: whole digits, then decimals without a trailing zero.
 ORDINAL = re.compile(r"[0-9]+(\.[0-9]*[1-9])?")
@@ -71,7 +72,9 @@ def assign(chapters: Sequence[str], remembered: Mapping[str, str]) -> dict[str, 
     width = max((len(o.split(".")[0]) for o in known.values()), default=0)
     width = width or max(_WIDTH, len(str(len(chapters))))
     wanted = [known.get(normalise(chapter)) for chapter in chapters]
-    result = _longest_increasing([(i, Decimal(o)) for i, o in enumerate(wanted) if o is not None])
+    result = dict(
+        longest_run([(i, Decimal(o)) for i, o in enumerate(wanted) if o is not None], strict=True)
+    )
     kept = set(result)
     # Numbers of chapters no longer in the notes (or moved out of order) are free to take.
     free = sorted({Decimal(o) for o in known.values()} - set(result.values()))
@@ -142,20 +145,6 @@ def _between(low: Decimal | None, high: Decimal | None, count: int, width: int) 
             picks = [(n * (room + 1)) // (count + 1) for n in range(1, count + 1)]
             return [((start + pick - 1) * step).normalize() for pick in picks]
         places += 1
-
-
-def _longest_increasing(items: list[tuple[int, Decimal]]) -> dict[int, Decimal]:
-    """A longest run of ``items`` (position, number) whose numbers increase: the chapters
-    that can keep their numbers. The first such run when there are several."""
-    chains: list[list[tuple[int, Decimal]]] = []
-    for n, (position, number) in enumerate(items):
-        before = [chain for chain in chains[:n] if chain[-1][1] < number]
-        longest = max(before, key=len) if before else []
-        chains.append([*longest, (position, number)])
-    if not chains:
-        return {}
-    best: list[tuple[int, Decimal]] = max(chains, key=len)
-    return dict(best)
 
 
 def _text(number: Decimal, width: int) -> str:

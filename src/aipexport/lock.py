@@ -3,8 +3,9 @@
 ``aipexport.lock`` sits beside the notes and is meant to be committed. It records, for every
 card ever built, its GUID, identity key, a hash of its content, a similarity fingerprint of its
 answer, and when it last changed; and for every note type, a hash of its templates and CSS.
-It also records the number each chapter's subdeck carries (:mod:`aipexport.chapters`).
-That memory buys four things:
+It also records the number each chapter's subdeck carries (:mod:`aipexport.chapters`) and
+each card's position among new cards (:mod:`aipexport.positions`). That memory buys four
+things:
 
 * **Renames keep history.** A GUID is a hash of the heading path, so renaming a heading would
   make a new card. When a card's key disappears and a new key appears whose answer is
@@ -13,8 +14,9 @@ That memory buys four things:
   so Anki's import reports exactly the notes that changed.
 * **Removed cards are findable.** A card that disappears from the notes is kept as a
   tombstone: the next deck updates it once to say so and tags it ``aipexport::removed``.
-* **Chapters keep their subdecks.** A chapter's number never changes, so inserting a chapter
-  renames no subdeck (Anki's importer would leave the cards in the old one).
+* **Study order follows the notes.** A chapter's number never changes, so inserting a
+  chapter renames no subdeck (Anki's importer would leave the cards in the old one); a card's
+  position never changes, so a card added later fits in between the student's cards.
 
 Losing the file costs rename detection and the chapter numbers given out after the first
 build: GUIDs of unrenamed cards never depend on it.
@@ -37,6 +39,7 @@ from aipexport.diagnostics import Diagnostic
 from aipexport.errors import AipexportError
 from aipexport.model import CardKind, SourceLocation
 from aipexport.outputs import write_atomically
+from aipexport.positions import LIMIT
 
 FORMAT = 1
 
@@ -55,6 +58,8 @@ class LockedCard:
     mtime: int
     note_id: int
     removed: bool = False
+    #: Where the card stands among new cards (:mod:`aipexport.positions`); 0: not yet given.
+    position: int = 0
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -65,6 +70,8 @@ class LockedCard:
             "mtime": self.mtime,
             "id": self.note_id,
         }
+        if self.position:
+            data["pos"] = self.position
         if self.removed:
             data["removed"] = True
         return data
@@ -149,6 +156,7 @@ def read_lock(path: Path) -> Lock | None:
                     mtime=int(value["mtime"]),
                     note_id=_note_id(value["id"]),
                     removed=bool(value.get("removed", False)),
+                    position=_position(value.get("pos", 0)),
                 )
                 for guid, value in data["cards"].items()
             },
@@ -198,6 +206,12 @@ def _kind(value: object) -> CardKind:
         if value == kind:
             return kind  # type: ignore[no-any-return]  # get_args loses the literal type
     raise ValueError(f"unknown card kind {value!r}")
+
+
+def _position(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < LIMIT:
+        raise ValueError(f"position {value!r} out of range")
+    return value
 
 
 def _note_id(value: object) -> int:

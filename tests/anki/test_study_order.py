@@ -54,6 +54,15 @@ def _study_now(collection: Collection, deck: str, count: int = DAILY_NEW) -> lis
     return [collection.get_card(q.card.id).note().guid for q in queued.cards]
 
 
+def _all_new(collection: Collection, deck: str) -> list[str]:
+    """Every new card of ``deck`` in the order Study Now shows them (no daily limit)."""
+    default = collection.decks.get_config(1)
+    assert default is not None
+    default["new"]["perDay"] = 9999
+    collection.decks.update_config(default)
+    return _study_now(collection, deck, 9999)
+
+
 def _default_options(collection: Collection) -> None:
     """Every deck uses Anki's default preset: gathered by deck, 20 new cards a day."""
     for deck in collection.decks.all_names_and_ids():
@@ -106,12 +115,8 @@ def test_study_now_follows_the_notes_chapter_by_chapter(
     ]
     shown = _study_now(fresh_collection, "Fruit")
     assert shown == [card["guid"] for card in cards][:DAILY_NEW]
-    # and every new card, not only a day's, with a limit high enough for all
-    default = fresh_collection.decks.get_config(1)
-    assert default is not None
-    default["new"]["perDay"] = 9999
-    fresh_collection.decks.update_config(default)
-    assert _study_now(fresh_collection, "Fruit", 9999) == [card["guid"] for card in cards]
+    # and every new card, not only a day's
+    assert _all_new(fresh_collection, "Fruit") == [card["guid"] for card in cards]
 
 
 def test_a_chapter_inserted_later_moves_no_card_and_takes_its_place(
@@ -146,3 +151,27 @@ def test_a_chapter_inserted_later_moves_no_card_and_takes_its_place(
     names = {deck.name for deck in fresh_collection.decks.all_names_and_ids()}
     assert names == {"Default", "Fruit", *decks}
     assert _study_now(fresh_collection, "Fruit") == [card["guid"] for card in cards][:DAILY_NEW]
+
+
+def test_sections_added_later_arrive_at_their_place(
+    tmp_path: Path, fresh_collection: Collection
+) -> None:
+    notes = _notes(tmp_path / "notes", CHAPTERS)
+    build(notes, tmp_path / "v1.apkg")
+    import_deck(fresh_collection, tmp_path / "v1.apkg")
+
+    # a section at the front of the first chapter, two in the middle of the second, one at
+    # the end of the last
+    text = notes.read_text(encoding="utf-8")
+    for anchor, new in [
+        ("## Zebra\n", "### Zebra first\n- A new first section of Zebra.\n"),
+        ("### Mango part 2\n", "### Mango 1b\n- One more.\n\n### Mango 1c\n- And another.\n"),
+    ]:
+        text = text.replace(
+            anchor, f"{anchor}\n{new}\n" if anchor.startswith("## ") else f"{new}\n{anchor}"
+        )
+    notes.write_text(text + "\n### Lime last\n- The very last section.\n", encoding="utf-8")
+    build(notes, tmp_path / "v2.apkg")
+    assert len(import_deck(fresh_collection, tmp_path / "v2.apkg").new) == 4
+    cards = _cards(notes)
+    assert _all_new(fresh_collection, "Fruit") == [card["guid"] for card in cards]

@@ -1,12 +1,12 @@
 """Cards -> Anki package (.apkg): reproducible, and safe to import again and again.
 
 genanki lays out the collection; this module then stamps what genanki stamps with one clock
-with the lasting values the lock file holds (:mod:`aipexport.lock`): each note's ID and
-modification time, and each note type's modification time. Anki's importer updates a note
-(or a note type) only when the incoming one is newer, so these times decide what an import
-changes: exactly the notes whose content changed, and the note types whose templates or CSS
-changed. The zip is written with fixed entry times in a fixed order, so the same notes, lock
-and ``SOURCE_DATE_EPOCH`` always give the same bytes.
+with the lasting values the lock file holds (:mod:`aipexport.lock`): each note's ID,
+modification time and position among new cards, and each note type's modification time.
+Anki's importer updates a note (or a note type) only when the incoming one is newer, so these
+times decide what an import changes: exactly the notes whose content changed, and the note
+types whose templates or CSS changed. The zip is written with fixed entry times in a fixed
+order, so the same notes, lock and ``SOURCE_DATE_EPOCH`` always give the same bytes.
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ def _write_collection(
     )
 
     note_rows, card_rows = [], []
-    for position, (deck_name, note) in enumerate(placed, start=1):
+    for deck_name, note in placed:
         entry = lock.cards[note.guid]
         note_rows.append(
             (entry.note_id, note.guid, note.model.model_id, entry.mtime, -1,
@@ -160,7 +160,7 @@ def _write_collection(
         for card in note.cards:
             card_rows.append(
                 (entry.note_id + card.ord, entry.note_id, deck_ids[deck_name], card.ord,
-                 entry.mtime, -1, 0, -1 if card.suspend else 0, position,
+                 entry.mtime, -1, 0, -1 if card.suspend else 0, entry.position,
                  0, 0, 0, 0, 0, 0, 0, 0, "")
             )  # fmt: skip
     cursor.executemany("INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)", note_rows)
