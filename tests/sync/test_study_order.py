@@ -7,7 +7,14 @@ from pathlib import Path
 
 from anki.collection import Collection
 
-from tests.anki.test_study_order import CHAPTERS, DAILY_NEW, _cards, _notes, _study_now
+from tests.anki.test_study_order import (
+    CHAPTERS,
+    DAILY_NEW,
+    _all_new,
+    _cards,
+    _notes,
+    _study_now,
+)
 from tests.sync.syncutil import counts, new_profile, sync
 
 
@@ -44,6 +51,16 @@ def test_sync_follows_the_notes_and_an_inserted_chapter_moves_nothing(tmp_path: 
         assert _decks(collection) == {card["guid"]: card["deck"] for card in cards}
         assert "Fruit::03.5 Date" in {card["deck"] for card in cards}
         assert _study_now(collection, "Fruit") == [card["guid"] for card in cards][:DAILY_NEW]
+    finally:
+        collection.close()
+
+    # a section added at the front of a chapter is studied first in it, not last
+    text = notes.read_text(encoding="utf-8")
+    notes.write_text(text.replace("## Mango\n", "## Mango\n\n### Mango first\n- New.\n"))
+    assert counts(sync(notes, base))["new"] == 1
+    collection = Collection(str(path))
+    try:
+        assert _all_new(collection, "Fruit") == [card["guid"] for card in _cards(notes)]
     finally:
         collection.close()
 
