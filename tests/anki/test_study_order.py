@@ -58,9 +58,8 @@ def _all_new(collection: Collection, deck: str) -> list[str]:
     """Every new card of ``deck`` in the order Study Now shows them (no daily limit)."""
     default = collection.decks.get_config(1)
     assert default is not None
-    default["new"]["perDay"] = default["rev"]["perDay"] = (
-        9999  # new cards are held to the review limit too
-    )
+    # new cards are held to the review limit too
+    default["new"]["perDay"] = default["rev"]["perDay"] = 9999
     collection.decks.update_config(default)
     return _study_now(collection, deck, 9999)
 
