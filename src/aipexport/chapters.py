@@ -51,11 +51,7 @@ def number_chapters(
     """
     chapters = list(dict.fromkeys(_chapter(card.deck) for card in cards))
     ordinals = assign([c for c in chapters if c is not None], remembered)
-    numbered = tuple(
-        card if (chapter := _chapter(card.deck)) is None
-        else replace(card, deck=f"{_root(card.deck)}::{ordinals[chapter]} {chapter}")
-        for card in cards
-    )  # fmt: skip
+    numbered = tuple(_numbered(card, ordinals) for card in cards)
     taken = {normalise(name) for name in ordinals} | set(ordinals.values())
     kept = {
         name: ordinal
@@ -153,8 +149,12 @@ def _text(number: Decimal, width: int) -> str:
     return whole.zfill(width) + (f".{decimals}" if decimals else "")
 
 
-def _root(deck: str) -> str:
-    return deck.split("::", 1)[0]
+def _numbered(card: Card, ordinals: Mapping[str, str]) -> Card:
+    chapter = _chapter(card.deck)
+    if chapter is None:
+        return card
+    root = card.deck.split("::", 1)[0]
+    return replace(card, deck=f"{root}::{ordinals[chapter]} {chapter}")
 
 
 def _chapter(deck: str) -> str | None:
