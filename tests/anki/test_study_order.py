@@ -13,7 +13,7 @@ from typing import Any
 
 from anki.collection import Collection
 
-from tests.anki.ankiutil import TITLE, build, import_deck
+from tests.anki.ankiutil import TITLE, build, import_deck, note_by_guid
 from tests.anki.conftest import BuiltDeck
 from tests.conftest import run_cli
 
@@ -176,3 +176,23 @@ def test_sections_added_later_arrive_at_their_place(
     assert len(import_deck(fresh_collection, tmp_path / "v2.apkg").new) == 4
     cards = _cards(notes)
     assert _all_new(fresh_collection, "Fruit") == [card["guid"] for card in cards]
+
+
+def test_a_removed_card_stays_in_its_numbered_chapter(
+    tmp_path: Path, fresh_collection: Collection
+) -> None:
+    notes = _notes(tmp_path / "notes", CHAPTERS)
+    build(notes, tmp_path / "v1.apkg")
+    removed = next(c["guid"] for c in _cards(notes) if ">Mango part 2<" in c["front"])
+    text = notes.read_text(encoding="utf-8")
+    notes.write_text(
+        text.replace("### Mango part 2\n- What Mango part 2 says, in words.\n", ""),
+        encoding="utf-8",
+    )
+    build(notes, tmp_path / "v2.apkg")
+    import_deck(fresh_collection, tmp_path / "v2.apkg")
+    (card,) = fresh_collection.get_note(note_by_guid(fresh_collection, removed)).cards()
+    assert fresh_collection.decks.name(card.did) == "Fruit::02 Mango"
+    # Anki's default import does not keep it suspended: it comes last in its chapter
+    order = [card["guid"] for card in _cards(notes)]
+    assert _all_new(fresh_collection, "Fruit") == [*order[:5], removed, *order[5:]]

@@ -31,6 +31,7 @@ from aipexport.model import Card
 from aipexport.note_types import FIELD_FONT, FIELD_SIZE, REMOVED_TAG, deck_description, note_types
 from aipexport.outputs import write_atomically
 from aipexport.pipeline import Notes
+from aipexport.positions import LIMIT
 
 #: Zip entries carry this date: the earliest a zip can hold, the same for every build.
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -153,6 +154,9 @@ def _write_collection(
     note_rows, card_rows = [], []
     for deck_name, note in placed:
         entry = lock.cards[note.guid]
+        # A removed card comes after every card of its deck: Anki's default import does not
+        # keep it suspended, so a fresh collection shows it among the new cards, last.
+        position = LIMIT - 1 if entry.removed else entry.position
         note_rows.append(
             (entry.note_id, note.guid, note.model.model_id, entry.mtime, -1,
              f" {' '.join(note.tags)} ", "\x1f".join(note.fields), note.sort_field, 0, 0, "")
@@ -160,7 +164,7 @@ def _write_collection(
         for card in note.cards:
             card_rows.append(
                 (entry.note_id + card.ord, entry.note_id, deck_ids[deck_name], card.ord,
-                 entry.mtime, -1, 0, -1 if card.suspend else 0, entry.position,
+                 entry.mtime, -1, 0, -1 if card.suspend else 0, position,
                  0, 0, 0, 0, 0, 0, 0, 0, "")
             )  # fmt: skip
     cursor.executemany("INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)", note_rows)
