@@ -49,6 +49,9 @@ DEFAULT_STOP_TERMS: tuple[str, ...] = (
 )
 
 PAPERS = ("a4", "letter", "a5")
+#: ``notes``: chapters' subdecks are numbered so Anki lists (and studies) them in the notes'
+#: order; ``alphabetical``: subdecks are named after their chapters alone.
+DECK_ORDERS = ("notes", "alphabetical")
 MAX_COLUMNS = 5
 
 
@@ -67,6 +70,8 @@ class Config:
     flashcards: bool = True
     #: A topic card whose answer is longer is split into numbered parts.
     max_card_words: int = 120
+    #: How Anki orders the chapters' subdecks: one of :data:`DECK_ORDERS`.
+    deck_order: str = "notes"
     templates: Path | None = None
     paper: str = "a4"
     landscape: bool = False
@@ -114,6 +119,8 @@ def _validated(config: Config, origin: str) -> Config:
         or config.max_card_words < 20
     ):
         raise bad("max_card_words", "a whole number of words, 20 or more")
+    if config.deck_order not in DECK_ORDERS:
+        raise bad("deck_order", "one of " + ", ".join(DECK_ORDERS))
     if config.paper not in PAPERS:
         raise bad("paper", "one of " + ", ".join(PAPERS))
     if (
