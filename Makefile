@@ -22,7 +22,7 @@ endif
 export SOURCE_DATE_EPOCH
 
 .DEFAULT_GOAL := help
-.PHONY: help check cards anki sync html pdf dist test fuzz bench bench-watch watch lint goldens system-packages pdf-libraries clean
+.PHONY: help check cards anki sync html pdf dist test fuzz bench bench-sync bench-watch watch lint goldens system-packages pdf-libraries clean
 
 # Debian packages the tests need: Chromium draws the card faces (as Anki's own web view
 # does); setpriv (util-linux) runs permission checks as an unprivileged user.
@@ -123,6 +123,9 @@ test: lint system-packages pdf-libraries ## Lint, then run the whole test suite
 bench: $(VENV)/.installed pdf-libraries ## Time the builds (medians, peak memory) and update the README table
 	$(BIN)/python benchmarks/bench.py
 
+bench-sync: $(VENV)/.installed-sync ## Time aipexport sync on the notes and ten times the notes
+	$(BIN)/python benchmarks/sync_bench.py
+
 bench-watch: $(VENV)/.installed-test pdf-libraries system-packages ## Time watch: edit to preview in Chromium, edit to PDF (medians of 5)
 	$(BIN)/python -m benchmarks.watch_timing
 
@@ -131,6 +134,7 @@ fuzz: $(VENV)/.installed-test ## Fuzz the parser and the deck with many random n
 
 goldens: $(VENV)/.installed-test ## Rewrite the parser's expected outputs (review the diff!)
 	$(BIN)/python -m tests.golden
+	$(BIN)/python -m tests.tree_fixtures
 
 clean: ## Remove build outputs (keeps .venv)
 	rm -rf $(BUILD) .pytest_cache .ruff_cache

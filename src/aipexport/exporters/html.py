@@ -39,6 +39,7 @@ from aipexport.model import Deck, Section, SourceLocation
 from aipexport.outputs import build_epoch, write_atomically
 from aipexport.pipeline import Notes
 from aipexport.render.formulas import draw_formulas
+from aipexport.render.macros import macros_of
 from aipexport.render.page import PageRenderer
 from aipexport.sources import display_path
 
@@ -220,7 +221,7 @@ def render_page(notes: Notes, url_for: UrlFor, cache_dir: Path | None = None) ->
     epoch = datetime.fromtimestamp(build_epoch(deck.sources), tz=timezone.utc)
     section_count = sum(1 for s in deck.sections() if s.body)
     assets = {asset.name: asset.path for asset in deck.assets}
-    formulas = draw_formulas(deck, cache_dir)
+    formulas = draw_formulas(deck, cache_dir, macros_of(config.math_macros))
     diagnostics.extend(formulas.diagnostics)
     renderer = PageRenderer(deck, lambda name: url_for(assets[name]), formulas)
     chapters = _chapter_views(deck, layout, renderer)
