@@ -5,20 +5,27 @@
   var build = document.documentElement.getAttribute("data-build");
   var frame = document.getElementById("pv-sheet");
   var key = "aipexport-scroll:" + location.pathname;
+  // The place is put back here; the browser's own restoring would undo it after the load.
+  history.scrollRestoration = "manual";
   function scroller() {
     return frame ? frame.contentWindow : window;
   }
-  // Where the reader is: on the cards page, the first card in sight and how far down the
-  // window its top is (the cards above it may have changed); elsewhere, the scroll offset.
+  // Where the reader is: on the cards page, the first card whose top is in sight (else the
+  // one in sight) and how far down the window its top is, since the cards above it may have
+  // changed; elsewhere, the scroll offset.
   function place() {
     var faces = frame ? [] : document.querySelectorAll(".pv-face");
+    var seen = null;
     for (var i = 0; i < faces.length; i++) {
-      var top = faces[i].getBoundingClientRect().top;
-      if (faces[i].getBoundingClientRect().bottom > 0) {
-        return JSON.stringify({ id: faces[i].id, top: top });
+      var box = faces[i].getBoundingClientRect();
+      if (box.bottom > 0 && seen === null) {
+        seen = { id: faces[i].id, top: box.top };
+      }
+      if (box.top >= 0) {
+        return JSON.stringify({ id: faces[i].id, top: box.top });
       }
     }
-    return JSON.stringify({ y: scroller().scrollY });
+    return JSON.stringify(seen || { y: scroller().scrollY });
   }
   function restore() {
     var saved = JSON.parse(sessionStorage.getItem(key) || "null");
@@ -27,7 +34,19 @@
     }
     var face = saved.id && document.getElementById(saved.id);
     if (face) {
-      window.scrollTo(0, face.getBoundingClientRect().top + window.scrollY - saved.top);
+      // Cards come into layout as they come near the window and may then be taller or
+      // shorter than the room kept for them: set the card back for a few frames.
+      var frames = 0;
+      var settle = function () {
+        var off = face.getBoundingClientRect().top - saved.top;
+        if (Math.abs(off) >= 1) {
+          window.scrollBy(0, off);
+        }
+        if (++frames < 10) {
+          requestAnimationFrame(settle);
+        }
+      };
+      settle();
     } else if (saved.y !== undefined) {
       scroller().scrollTo(0, saved.y);
     }
