@@ -25,7 +25,11 @@
         return JSON.stringify({ id: faces[i].id, top: box.top });
       }
     }
-    return JSON.stringify(seen || { y: scroller().scrollY });
+    try {
+      return JSON.stringify(seen || { y: scroller().scrollY });
+    } catch (error) {
+      return "null"; // the frame shows a page of another site (a link was followed)
+    }
   }
   function restore() {
     var saved = JSON.parse(sessionStorage.getItem(key) || "null");
