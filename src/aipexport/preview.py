@@ -6,7 +6,8 @@ problem of the build after it when that one failed (the pages stay as they were,
 problem at the top). :func:`serve` answers on ``127.0.0.1`` only, and only for its own pages
 and the files the last good page refers to (the notes' images, the templates' fonts): never
 for another file of the machine. Each page is told of a new build over Server-Sent Events
-(``/events``) and reloads itself, keeping its scroll position.
+(``/events``) and loads it (the cheat-sheet only in its frame, with the bar from ``/bar``),
+keeping the reader's place: the scroll offset, or on the cards page the card in sight.
 
 Pages: ``/`` the cheat-sheet (the ``aipexport html`` page, in a frame under the preview's bar),
 ``/cards`` the front and back of every card with the deck's own templates and CSS, in day or
