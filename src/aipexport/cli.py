@@ -572,7 +572,7 @@ def watch(notes: Notes, deck: bool, sheet: bool, serve: bool, port: int, build_d
     load = functools.partial(load_notes, sources, notes.config, ctx.params["lock_path"])
     directories = watching.watched_directories(sources, notes.config)
     accept = watching.ChangeFilter(
-        directories, watching.template_directories(notes.config), [build_dir, notes.lock_path]
+        sources, watching.template_directories(notes.config), [build_dir, notes.lock_path]
     )
     with contextlib.ExitStack() as stack:
         workers = stack.enter_context(watching.layout_workers()) if sheet else None

@@ -68,16 +68,19 @@ class Result:
 
 
 class ChangeFilter:
-    """Which changed files start a rebuild: Markdown files and images under the notes'
-    directories and anything in a templates directory; never a hidden file (an editor's
-    swap file, a temporary output), a backup (``name~``), or anything in ``ignored`` (the
-    outputs' directories, the lock file), so that writing the outputs never starts a build
-    of its own."""
+    """Which changed files start a rebuild: the notes (the Markdown files named, and those
+    under the directories named), images beside them, and anything in a templates
+    directory; never a hidden file (an editor's swap file, a temporary output), a backup
+    (``name~``), or anything in ``ignored`` (the outputs' directories, the lock file), so that
+    writing the outputs never starts a build of its own."""
 
     def __init__(
-        self, roots: Sequence[Path], templates: Sequence[Path], ignored: Iterable[Path]
+        self, sources: Sequence[Path], templates: Sequence[Path], ignored: Iterable[Path]
     ) -> None:
-        self.roots = tuple(root.resolve() for root in roots)
+        resolved = [source.resolve() for source in sources]
+        self.files = frozenset(path for path in resolved if not path.is_dir())
+        self.directories = tuple(path for path in resolved if path.is_dir())
+        self.image_roots = (*self.directories, *(path.parent for path in self.files))
         self.templates = tuple(directory.resolve() for directory in templates)
         self.ignored = tuple(path.resolve() for path in ignored)
 
@@ -88,17 +91,20 @@ class ChangeFilter:
         """Whether a change to ``path`` (absolute) calls for a rebuild."""
         if any(path == ignored or path.is_relative_to(ignored) for ignored in self.ignored):
             return False
-        template = next((d for d in self.templates if path.is_relative_to(d)), None)
-        base = template or next((r for r in self.roots if path.is_relative_to(r)), None)
-        if base is None:
-            return False
-        if any(part.startswith((".", "#")) for part in path.relative_to(base).parts):
-            return False
         if path.name.endswith("~"):
             return False
-        return template is not None or path.suffix.lower() in (
-            *MARKDOWN_SUFFIXES,
-            *IMAGE_SUFFIXES,
+        suffix = path.suffix.lower()
+        if suffix in MARKDOWN_SUFFIXES and path in self.files:
+            return True
+        bases = (
+            self.templates,
+            self.directories if suffix in MARKDOWN_SUFFIXES else (),
+            self.image_roots if suffix in IMAGE_SUFFIXES else (),
+        )
+        return any(
+            path.is_relative_to(base)
+            and not any(part.startswith((".", "#")) for part in path.relative_to(base).parts)
+            for base in (base for group in bases for base in group)
         )
 
 

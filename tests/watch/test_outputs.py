@@ -112,7 +112,7 @@ def test_only_the_notes_images_and_templates_start_a_build(tmp_path: Path) -> No
     assert set(directories) == {notes.resolve(), templates.resolve(), shipped}
     assert template_directories(config) == [templates.resolve(), shipped]
     accept = ChangeFilter(
-        directories, template_directories(config), [build, notes / "aipexport.lock"]
+        [notes, notes / "images"], template_directories(config), [build, notes / "aipexport.lock"]
     )
     for path in (
         notes / "chapter.md",
@@ -133,8 +133,16 @@ def test_only_the_notes_images_and_templates_start_a_build(tmp_path: Path) -> No
         notes / "chapter.md~",
         notes / "todo.txt",
         tmp_path / "elsewhere.md",
+        templates / ".page.css.swp",
     ):
         assert not accept.counts(path.resolve()), path
+
+    # One file named: that file and the images beside it, not the other notes there.
+    (notes / "chapter.md").write_text("# Chapter\n")
+    one = ChangeFilter([notes / "chapter.md"], [], [])
+    assert one.counts((notes / "chapter.md").resolve())
+    assert one.counts((notes / "images" / "diagram.png").resolve())
+    assert not one.counts((notes / "other.md").resolve())
 
 
 def _page(url: str) -> str:
