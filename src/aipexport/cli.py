@@ -10,7 +10,6 @@ WeasyPrint.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import shlex
@@ -29,7 +28,6 @@ from aipexport.errors import AipexportError, UsageError
 from aipexport.model import CardKind
 from aipexport.pipeline import Notes, load_notes
 from aipexport.sanitize import text_of
-from aipexport.sources import display_path
 
 if TYPE_CHECKING:
     from aipexport.exporters.pdf_chapters import Workers
@@ -558,54 +556,19 @@ def watch(notes: Notes, deck: bool, sheet: bool, serve: bool, port: int, build_d
     """Build, then rebuild what was asked after every save of the notes, their images or
     the templates, until Ctrl-C."""
     from aipexport import watch as watching
-    from aipexport.exporters.html import MATH_CACHE_DIR
 
     ctx = click.get_current_context()
-    said = (_flag(ctx, "verbose"), _flag(ctx, "quiet"))
-    serve = serve or not (deck or sheet)
     targets = watching.Targets(
         anki=build_dir / _default_output(notes, ".apkg").name if deck else None,
         pdf=build_dir / _default_output(notes, ".pdf").name if sheet else None,
-        serve=serve,
+        serve=serve or not (deck or sheet),
+        port=port,
+        build_dir=build_dir,
     )
-    sources: tuple[Path, ...] = ctx.params["sources"]
-    load = functools.partial(load_notes, sources, notes.config, ctx.params["lock_path"])
-    directories = watching.watched_directories(sources, notes.config)
-    accept = watching.ChangeFilter(
-        sources, watching.template_directories(notes.config), [build_dir, notes.lock_path]
+    output = watching.Output(
+        click.echo, _flag(ctx, "verbose"), _flag(ctx, "quiet"), _flag(ctx, "debug")
     )
-    with contextlib.ExitStack() as stack:
-        workers = stack.enter_context(watching.layout_workers()) if sheet else None
-        preview = None
-        if serve:
-            from aipexport import preview as previewing
-
-            preview = previewing.Preview(build_dir / MATH_CACHE_DIR)
-            url = stack.enter_context(previewing.serve(preview, port))
-        builder = watching.Builder(
-            load,
-            targets,
-            preview=preview,
-            workers=workers,
-            ignore=notes.config.ignore,
-            strict=notes.config.strict,
-            debug=_flag(ctx, "debug"),
-        )
-        try:
-            stack.enter_context(watching.terminate_as_interrupt())
-            observer = stack.enter_context(watching.Observer(directories, accept))
-            if serve:
-                click.echo(f"preview at {url}")
-            for line in watching.report(builder.build(notes), targets, [], *said):
-                click.echo(line)
-            shown = ", ".join(display_path(d) for d in directories)
-            click.echo(f"watching {shown} (Ctrl-C stops)")
-            for changed in observer:
-                for line in watching.report(builder.build(), targets, changed, *said):
-                    click.echo(line)
-        except KeyboardInterrupt:
-            pass
-    click.echo("stopped")
+    watching.run(notes, ctx.params["sources"], ctx.params["lock_path"], targets, output)
     ctx.exit(0)
 
 

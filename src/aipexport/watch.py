@@ -7,12 +7,13 @@ The PDF is laid out by the same worker processes every time and from the layout 
 only the chapters that changed are laid out again. A build that fails (the notes cannot be
 read, a template does not compile) writes nothing from then on: the output that failed, and
 those after it, keep their last good build, and the preview shows the problem above its last
-good pages. Each build prints one line.
+good pages. Each build prints one line. :func:`run` is the whole command.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import queue
 import signal
 import threading
@@ -27,7 +28,7 @@ from aipexport import templates
 from aipexport.config import Config
 from aipexport.diagnostics import Diagnostic
 from aipexport.errors import AipexportError
-from aipexport.pipeline import Notes
+from aipexport.pipeline import Notes, load_notes
 from aipexport.sources import MARKDOWN_SUFFIXES, display_path
 from aipexport.tree import IMAGE_SUFFIXES
 
@@ -43,11 +44,14 @@ _STEP_MS = 50
 
 @dataclass(frozen=True)
 class Targets:
-    """What each build writes: the deck, the PDF, and whether the preview is served."""
+    """What each build writes: the deck, the PDF, and whether the preview is served (on
+    ``port``); caches go in ``build_dir``."""
 
     anki: Path | None = None
     pdf: Path | None = None
     serve: bool = False
+    port: int = 0
+    build_dir: Path = Path("build")
 
     def describe(self) -> list[str]:
         """The outputs, in the order a build writes them, as the build line names them."""
@@ -55,6 +59,18 @@ class Targets:
             *(["preview"] if self.serve else []),
             *(str(path) for path in (self.anki, self.pdf) if path is not None),
         ]
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where the watch prints its lines (``echo``), and how much: ``verbose`` lists every
+    diagnostic, ``quiet`` prints only the builds that fail, ``debug`` adds an internal
+    error's traceback."""
+
+    echo: Callable[[str], None]
+    verbose: bool = False
+    quiet: bool = False
+    debug: bool = False
 
 
 @dataclass(frozen=True)
@@ -319,3 +335,54 @@ def terminate_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def run(
+    notes: Notes,
+    sources: Sequence[Path],
+    lock_path: Path | None,
+    targets: Targets,
+    output: Output,
+) -> None:
+    """Build ``targets`` from ``notes`` (read from ``sources`` with their configuration),
+    then again from the notes read afresh after every save, until Ctrl-C or SIGTERM; then
+    shut everything down and print ``stopped``."""
+    config = notes.config
+    load = functools.partial(load_notes, sources, config, lock_path)
+    directories = watched_directories(sources, config)
+    ignored = [targets.build_dir, notes.lock_path]
+    accept = ChangeFilter(sources, template_directories(config), ignored)
+    echo = output.echo
+    with contextlib.ExitStack() as stack:
+        workers = stack.enter_context(layout_workers()) if targets.pdf else None
+        preview = None
+        if targets.serve:
+            from aipexport import preview as previewing
+            from aipexport.exporters.html import MATH_CACHE_DIR
+
+            preview = previewing.Preview(targets.build_dir / MATH_CACHE_DIR)
+            url = stack.enter_context(previewing.serve(preview, targets.port))
+        builder = Builder(
+            load,
+            targets,
+            preview=preview,
+            workers=workers,
+            ignore=config.ignore,
+            strict=config.strict,
+            debug=output.debug,
+        )
+        said = (output.verbose, output.quiet)
+        try:
+            stack.enter_context(terminate_as_interrupt())
+            observer = stack.enter_context(Observer(directories, accept))
+            if targets.serve:
+                echo(f"preview at {url}")
+            for line in report(builder.build(notes), targets, [], *said):
+                echo(line)
+            echo(f"watching {', '.join(display_path(d) for d in directories)} (Ctrl-C stops)")
+            for changed in observer:
+                for line in report(builder.build(), targets, changed, *said):
+                    echo(line)
+        except KeyboardInterrupt:
+            pass
+    echo("stopped")
