@@ -21,7 +21,7 @@ import re
 import string
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from itertools import groupby
@@ -31,9 +31,10 @@ import jinja2
 from markupsafe import Markup
 
 from aipexport import __version__, doc, templates
-from aipexport.config import Config
+from aipexport.config import ChapterBreaks, Config
 from aipexport.diagnostics import Diagnostic
 from aipexport.errors import AipexportError
+from aipexport.exporters import flow
 from aipexport.flashcards import as_printed
 from aipexport.model import Deck, Section, SourceLocation
 from aipexport.outputs import build_epoch, write_atomically
@@ -174,10 +175,53 @@ class ChapterView:
 
     heading: HeadingView
     runs: tuple[Run, ...]
+    #: How the chapter starts (see :mod:`aipexport.exporters.flow`): ``"page"``,
+    #: ``"column"`` or ``"none"`` (right after the chapter before).
+    starts: flow.Break = "page"
 
     def headings(self) -> tuple[HeadingView, ...]:
-        """The headings of the chapter's sections in document order (for the contents)."""
+        """The headings of the chapter's sections in document order."""
         return tuple(h for run in self.runs for piece in run.pieces for h in piece.headings)
+
+
+@dataclass(frozen=True)
+class ContentsChapter:
+    """A chapter's entry in the contents and the entries of its sections.
+
+    The contents names each heading once: a section heading that is the chapter's own name
+    or that an earlier entry already gave is left out (a vault of one-question notes would
+    otherwise list "Question" fifty times), and a chapter named like an earlier one adds
+    its sections to the entry before it.
+    """
+
+    heading: HeadingView
+    sections: tuple[HeadingView, ...]
+
+
+def contents_of(chapters: tuple[ChapterView, ...]) -> tuple[ContentsChapter, ...]:
+    """The contents of ``chapters``: one entry per distinct heading, in document order."""
+    entries: list[ContentsChapter] = []
+    named: set[str] = set()
+    listed: set[str] = set()
+    for chapter in chapters:
+        name = _entry_key(chapter.heading.text)
+        sections = []
+        for heading in chapter.headings():
+            key = _entry_key(heading.text)
+            if key and key != name and key not in listed:
+                listed.add(key)
+                sections.append(heading)
+        if name in named and entries:
+            entries[-1] = replace(entries[-1], sections=(*entries[-1].sections, *sections))
+        else:
+            named.add(name)
+            entries.append(ContentsChapter(chapter.heading, tuple(sections)))
+    return tuple(entries)
+
+
+def _entry_key(text: str) -> str:
+    """What makes two contents entries the same: their words, in any case."""
+    return " ".join(text.casefold().split())
 
 
 @dataclass(frozen=True)
@@ -194,6 +238,103 @@ class Page:
     diagnostics: tuple[Diagnostic, ...]
     stylesheet_file: Path
     stylesheet_line: int | None
+    parts: Parts
+
+
+#: The page number of a heading's anchor, when it is known (``None`` in a single-pass print,
+#: where the stylesheet's ``target-counter()`` finds it).
+PageOf = Callable[[str], "int | None"]
+
+
+#: The creation date of the documents whose metadata the PDF does not keep.
+_NO_DATE = "1970-01-01T00:00:00Z"
+
+
+def _no_page(anchor: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class ChapterDocument:
+    """Chapters that share pages, as a document of their own: ``html`` is ``page.html``
+    rendered with them alone (no title and contents), without the build's metadata."""
+
+    html: str
+    chapters: tuple[ChapterView, ...]
+
+
+class Parts:
+    """The page as the chapter-by-chapter print lays it out: a document per run of chapters
+    that share pages (the first of each starts a new page), the front (title and contents)
+    with the page numbers given as data, and the page with nothing in it (its ``<head>``:
+    stylesheet and metadata), for the running headers and footers.
+
+    All are ``page.html`` rendered with other values (``show_front``, ``body_chapters``,
+    ``page_of``); the single pass renders it with all of them at once.
+    """
+
+    def __init__(
+        self,
+        environment: jinja2.Environment,
+        context: dict[str, object],
+        chapters: tuple[ChapterView, ...],
+    ) -> None:
+        self._environment = environment
+        # Documents whose metadata the PDF does not keep (it keeps the frame's) go without
+        # it: a build date that follows the notes' mtime would otherwise make every edit
+        # lay out every chapter again.
+        # (A fixed date rather than none: WeasyPrint warns about an empty one.)
+        self._bare = {**context, "subject": "", "generator": "", "created": _NO_DATE}
+        self.title = str(context["title"])
+        self.chapters = chapters
+        groups: list[list[ChapterView]] = []
+        for chapter in chapters:
+            if chapter.starts == "page" or not groups:
+                groups.append([])
+            groups[-1].append(chapter)
+        self.documents = tuple(
+            ChapterDocument(self._page(self._bare, body_chapters=tuple(g)), tuple(g))
+            for g in groups
+        )
+        #: The page with no front and no chapter: its stylesheet and metadata.
+        self.empty = self._page(context, body_chapters=())
+        #: The same without the metadata.
+        self.bare = self._page(self._bare, body_chapters=())
+        asked: list[str] = []
+
+        def ask(anchor: str) -> None:
+            asked.append(anchor)
+
+        self._front(ask)
+        #: Whether ``toc.html`` asks ``page_of()`` for the numbers it prints: if not, only
+        #: the stylesheet's ``target-counter()`` can give them, in a single pass.
+        self.asks_page_numbers = bool(asked)
+        #: How many entries the contents has.
+        self.contents_entries = len(asked)
+
+    def front(self, page_of: Mapping[str, int]) -> str:
+        """The title and contents as a document, each entry with its page in ``page_of``."""
+        return self._front(page_of.get)
+
+    def _front(self, page_of: PageOf) -> str:
+        return self._page(self._bare, show_front=True, body_chapters=(), page_of=page_of)
+
+    def _page(
+        self,
+        context: dict[str, object],
+        *,
+        body_chapters: tuple[ChapterView, ...],
+        show_front: bool = False,
+        page_of: PageOf = _no_page,
+    ) -> str:
+        return _render(
+            self._environment,
+            "page.html",
+            **context,
+            show_front=show_front,
+            body_chapters=body_chapters,
+            page_of=page_of,
+        )
 
 
 def render_page(notes: Notes, url_for: UrlFor, cache_dir: Path | None = None) -> Page:
@@ -223,10 +364,8 @@ def render_page(notes: Notes, url_for: UrlFor, cache_dir: Path | None = None) ->
     formulas = draw_formulas(deck, cache_dir)
     diagnostics.extend(formulas.diagnostics)
     renderer = PageRenderer(deck, lambda name: url_for(assets[name]), formulas)
-    chapters = _chapter_views(deck, layout, renderer)
-    html = _render(
-        environment,
-        "page.html",
+    chapters = _chapter_views(deck, layout, renderer, config.chapter_breaks)
+    context: dict[str, object] = dict(
         title=deck.title,
         lang="en",
         subject=(
@@ -239,10 +378,21 @@ def render_page(notes: Notes, url_for: UrlFor, cache_dir: Path | None = None) ->
         section_count=section_count,
         card_count=len(notes.cards),
         chapters=chapters,
+        contents=contents_of(chapters),
         layout=layout,
         stylesheet=Markup(stylesheet),
     )
-    return Page(html, layout, tuple(diagnostics), stylesheet_file, _style_line(html, stylesheet))
+    html = _render(
+        environment,
+        "page.html",
+        **context,
+        show_front=True,
+        body_chapters=chapters,
+        page_of=_no_page,
+    )
+    parts = Parts(environment, context, chapters)
+    line = _style_line(html, stylesheet)
+    return Page(html, layout, tuple(diagnostics), stylesheet_file, line, parts)
 
 
 def _render(environment: jinja2.Environment, name: str, **context: object) -> str:
@@ -351,11 +501,19 @@ def template_file(reference: str, user_dir: Path | None) -> Path | None:
 
 
 def _chapter_views(
-    deck: Deck, layout: PageLayout, renderer: PageRenderer
+    deck: Deck, layout: PageLayout, renderer: PageRenderer, chapter_breaks: ChapterBreaks
 ) -> tuple[ChapterView, ...]:
     chapters = [deck.intro] if deck.intro else []
     chapters.extend(deck.chapters)
-    return tuple(_chapter_view(chapter, layout, deck, renderer) for chapter in chapters)
+    sizes = [
+        flow.chapter_pages([(1, _printed_body(s)) for s in chapter.walk()], layout)
+        for chapter in chapters
+    ]
+    starts = flow.breaks(sizes, chapter_breaks)
+    return tuple(
+        replace(_chapter_view(chapter, layout, deck, renderer), starts=start)
+        for chapter, start in zip(chapters, starts, strict=True)
+    )
 
 
 def _chapter_view(
