@@ -188,10 +188,11 @@ class ChapterView:
 class ContentsChapter:
     """A chapter's entry in the contents and the entries of its sections.
 
-    The contents names each heading once: a section heading that is the chapter's own name
-    or that an earlier entry already gave is left out (a vault of one-question notes would
-    otherwise list "Question" fifty times), and a chapter named like an earlier one adds
-    its sections to the entry before it.
+    The contents names each heading once: a section heading that repeats its chapter's name
+    is left out, and so are the sections of a chapter whose section headings are those of
+    an earlier chapter (notes written from one template, such as fifty one-question notes,
+    would otherwise list "Question" fifty times); a chapter named like the one before it
+    adds its sections to that entry.
     """
 
     heading: HeadingView
@@ -201,21 +202,18 @@ class ContentsChapter:
 def contents_of(chapters: tuple[ChapterView, ...]) -> tuple[ContentsChapter, ...]:
     """The contents of ``chapters``: one entry per distinct heading, in document order."""
     entries: list[ContentsChapter] = []
-    named: set[str] = set()
-    listed: set[str] = set()
+    outlines: set[tuple[str, ...]] = set()
     for chapter in chapters:
         name = _entry_key(chapter.heading.text)
-        sections = []
-        for heading in chapter.headings():
-            key = _entry_key(heading.text)
-            if key and key != name and key not in listed:
-                listed.add(key)
-                sections.append(heading)
-        if name in named and entries:
+        sections = tuple(h for h in chapter.headings() if _entry_key(h.text) != name)
+        outline = tuple(_entry_key(h.text) for h in sections)
+        if outline in outlines:
+            sections = ()
+        outlines.add(outline)
+        if entries and _entry_key(entries[-1].heading.text) == name:
             entries[-1] = replace(entries[-1], sections=(*entries[-1].sections, *sections))
         else:
-            named.add(name)
-            entries.append(ContentsChapter(chapter.heading, tuple(sections)))
+            entries.append(ContentsChapter(chapter.heading, sections))
     return tuple(entries)
 
 
