@@ -176,7 +176,7 @@ def test_chapter_by_chapter_prints_the_pages_of_a_single_pass(tmp_path: Path) ->
     assert _subsets_of_the_body_font(fast) > _documents(notes)
 
 
-@pytest.mark.parametrize("chapter_breaks", ["auto", "none"])
+@pytest.mark.parametrize("chapter_breaks", ["auto", "column", "none"])
 def test_chapters_sharing_pages_print_the_pages_of_a_single_pass(
     tmp_path: Path, chapter_breaks: str
 ) -> None:

@@ -54,7 +54,7 @@ def _words_per_body_page(path: Path) -> float:
 def small_notes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A vault of 38 small notes printed with each value of ``chapter_breaks``."""
     printed = {}
-    for breaks in ("auto", "page", "none"):
+    for breaks in ("auto", "page", "column", "none"):
         directory = tmp_path_factory.mktemp(breaks)
         printed[breaks] = directory / "vault.pdf"
         write_pdf(_load(_vault(directory, 38, breaks)), printed[breaks], workers=2)
@@ -69,6 +69,14 @@ def test_small_notes_fill_their_pages(small_notes: dict[str, Path]) -> None:
 def test_page_starts_every_chapter_on_a_page_of_its_own(small_notes: dict[str, Path]) -> None:
     chapters = _chapter_pages(small_notes["page"])
     assert len(chapters) == 38 == len(set(chapters))
+
+
+def test_column_starts_every_chapter_in_a_column_of_its_own(small_notes: dict[str, Path]) -> None:
+    # Each small note fills less than a column: three notes to a page of three columns.
+    path = small_notes["column"]
+    chapters = _chapter_pages(path)
+    assert len(read_pages(path)) - chapters[0] == 13 == len(set(chapters))
+    assert [chapters.count(page) for page in sorted(set(chapters))] == [3] * 12 + [2]
 
 
 def test_none_lets_every_chapter_follow_on(small_notes: dict[str, Path]) -> None:
