@@ -10,6 +10,8 @@ import pypdf
 import pytest
 
 from aipexport.config import find_project_file, load_config
+from aipexport.errors import AipexportError
+from aipexport.exporters.flow import breaks
 from aipexport.exporters.pdf import write_pdf
 from aipexport.pipeline import Notes, load_notes
 from aipexport.templates import shipped_templates_dir
@@ -54,10 +56,10 @@ def _words_per_body_page(path: Path) -> float:
 def small_notes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A vault of 38 small notes printed with each value of ``chapter_breaks``."""
     printed = {}
-    for breaks in ("auto", "page", "column", "none"):
-        directory = tmp_path_factory.mktemp(breaks)
-        printed[breaks] = directory / "vault.pdf"
-        write_pdf(_load(_vault(directory, 38, breaks)), printed[breaks], workers=2)
+    for mode in ("auto", "page", "column", "none"):
+        directory = tmp_path_factory.mktemp(mode)
+        printed[mode] = directory / "vault.pdf"
+        write_pdf(_load(_vault(directory, 38, mode)), printed[mode], workers=2)
     return printed
 
 
@@ -170,3 +172,25 @@ def test_a_contents_template_with_classes_prints_page_numbers(
         assert len(one_pass) == 1 and one_pass[0].severity == "note"
         assert "toc.html does not ask page_of" in one_pass[0].message
         assert str(mine.name) in one_pass[0].message
+
+
+def test_auto_starts_a_page_for_a_chapter_that_fills_most_of_one() -> None:
+    big, small = 2.0, 0.1
+    assert breaks([big, small, small, big, small], "auto") == (
+        ("page", "none", "none", "page", "none")
+    )
+    # A run of small chapters starts a new page after about RUN_PAGES pages.
+    run = breaks([0.5] * 20, "auto")
+    assert [n for n, kind in enumerate(run) if kind == "page"] == [0, 12]
+    assert breaks([big, small, big], "page") == ("page", "page", "page")
+    assert breaks([big, small, big], "none") == ("page", "none", "none")
+    assert breaks([big, small, big], "column") == ("page", "column", "column")
+
+
+def test_chapter_breaks_takes_one_of_its_values(tmp_path: Path) -> None:
+    project = tmp_path / "pyproject.toml"
+    project.write_text('[tool.aipexport]\nchapter_breaks = "column"\n')
+    assert load_config(project).chapter_breaks == "column"
+    project.write_text('[tool.aipexport]\nchapter_breaks = "pages"\n')
+    with pytest.raises(AipexportError, match='"auto", "page", "column", "none"'):
+        load_config(project)

@@ -9,7 +9,10 @@ from ``target-counter``, so they need a printer, not a browser).
 Each chapter is one multi-column block (WeasyPrint ignores a page break forced inside one),
 cut where a table too wide for a column is set across the page. Within a block every heading
 and text is a direct child, so the headings and first lines that must stay together are one
-box the column balancer can measure (see :func:`_pieces`).
+box the column balancer can measure (see :func:`_pieces`). Where each chapter starts (a new
+page, a new column, or right after the one before) is decided from estimated sizes by
+:mod:`aipexport.exporters.flow`. The page's :class:`Parts` are the same templates rendered
+for the chapter-by-chapter print.
 """
 
 from __future__ import annotations
