@@ -18,6 +18,7 @@ for the chapter-by-chapter print.
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import mimetypes
 import re
@@ -286,32 +287,55 @@ class Parts:
         # lay out every chapter again.
         # (A fixed date rather than none: WeasyPrint warns about an empty one.)
         self._bare = {**context, "subject": "", "generator": "", "created": _NO_DATE}
+        self._context = context
         self.title = str(context["title"])
         self.chapters = chapters
+
+    # Rendered when first asked for: the HTML page and a single-pass print need none of them.
+
+    @functools.cached_property
+    def documents(self) -> tuple[ChapterDocument, ...]:
+        """A document per run of chapters that share pages, in order."""
         groups: list[list[ChapterView]] = []
-        for chapter in chapters:
+        for chapter in self.chapters:
             if chapter.starts == "page" or not groups:
                 groups.append([])
             groups[-1].append(chapter)
-        self.documents = tuple(
+        return tuple(
             ChapterDocument(self._page(self._bare, body_chapters=tuple(g)), tuple(g))
             for g in groups
         )
-        #: The page with no front and no chapter: its stylesheet and metadata.
-        self.empty = self._page(context, body_chapters=())
-        #: The same without the metadata.
-        self.bare = self._page(self._bare, body_chapters=())
+
+    @functools.cached_property
+    def empty(self) -> str:
+        """The page with no front and no chapter: its stylesheet and metadata."""
+        return self._page(self._context, body_chapters=())
+
+    @functools.cached_property
+    def bare(self) -> str:
+        """:attr:`empty` without the metadata."""
+        return self._page(self._bare, body_chapters=())
+
+    @functools.cached_property
+    def _asked(self) -> tuple[str, ...]:
         asked: list[str] = []
 
         def ask(anchor: str) -> None:
             asked.append(anchor)
 
         self._front(ask)
-        #: Whether ``toc.html`` asks ``page_of()`` for the numbers it prints: if not, only
-        #: the stylesheet's ``target-counter()`` can give them, in a single pass.
-        self.asks_page_numbers = bool(asked)
-        #: How many entries the contents has.
-        self.contents_entries = len(asked)
+        return tuple(asked)
+
+    @property
+    def asks_page_numbers(self) -> bool:
+        """Whether ``toc.html`` asks ``page_of()`` for the numbers it prints: if not, only the
+        stylesheet's ``target-counter()`` can give them, in a single pass."""
+        return bool(self._asked)
+
+    @property
+    def contents_entries(self) -> int:
+        """How many entries the contents has (as many as it asks page numbers for)."""
+        return len(self._asked)
 
     def front(self, page_of: Mapping[str, int]) -> str:
         """The title and contents as a document, each entry with its page in ``page_of``."""
