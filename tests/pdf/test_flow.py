@@ -15,7 +15,8 @@ from aipexport.exporters.flow import breaks
 from aipexport.exporters.pdf import write_pdf
 from aipexport.pipeline import Notes, load_notes
 from aipexport.templates import shipped_templates_dir
-from tests.pdf.pdfutil import outline_entries, read_pages, sample_notes
+from tests.conftest import run_cli
+from tests.pdf.pdfutil import outline_entries, print_notes, read_pages, sample_notes
 
 #: Words of a small note's body: about a third of a column.
 _NOTE_WORDS = (
@@ -194,3 +195,12 @@ def test_chapter_breaks_takes_one_of_its_values(tmp_path: Path) -> None:
     project.write_text('[tool.aipexport]\nchapter_breaks = "pages"\n')
     with pytest.raises(AipexportError, match='"auto", "page", "column", "none"'):
         load_config(project)
+
+
+def test_the_command_line_option_overrides_the_configuration(tmp_path: Path) -> None:
+    vault = _vault(tmp_path, 3, "none")
+    output = tmp_path / "vault.pdf"
+    _, pages = print_notes(vault, output, "--chapter-breaks", "page")
+    assert len(pages) == 1 + 3 and len(set(_chapter_pages(output))) == 3
+    result = run_cli(["pdf", vault, "-o", output, "--chapter-breaks", "pages"], expect=2)
+    assert "'auto', 'page', 'column', 'none'" in result.stderr
