@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from aipexport import __version__
-from aipexport.config import MAX_COLUMNS, PAPERS, find_project_file, load_config
+from aipexport.config import CHAPTER_BREAKS, MAX_COLUMNS, PAPERS, find_project_file, load_config
 from aipexport.diagnostics import CODES, Diagnostic, condensed
 from aipexport.errors import AipexportError, UsageError
 from aipexport.model import CardKind
@@ -389,6 +389,13 @@ def layout_options(command: Callable[..., Any]) -> Callable[..., Any]:
             key="columns",
             type=click.IntRange(1, MAX_COLUMNS),
             help=f"Text columns per page, 1 to {MAX_COLUMNS} (default 3).",
+        ),
+        _config_option(
+            "--chapter-breaks",
+            key="chapter_breaks",
+            type=click.Choice(CHAPTER_BREAKS),
+            help="Where a chapter starts: auto (a new page for a chapter that fills most of "
+            "one, else right after the one before; the default), page, column or none.",
         ),
         _config_option(
             "--font-size",

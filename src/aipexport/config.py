@@ -11,7 +11,7 @@ import re
 import sys
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from aipexport.diagnostics import CODES
 from aipexport.errors import AipexportError
@@ -53,6 +53,10 @@ PAPERS = ("a4", "letter", "a5")
 #: order; ``alphabetical``: subdecks are named after their chapters alone.
 DECK_ORDERS = ("notes", "alphabetical")
 MAX_COLUMNS = 5
+#: Where a chapter of the cheat-sheet starts: chosen by its size, on a new page, at the top
+#: of a new column, or right after the chapter before.
+ChapterBreaks = Literal["auto", "page", "column", "none"]
+CHAPTER_BREAKS: tuple[ChapterBreaks, ...] = ("auto", "page", "column", "none")
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,8 @@ class Config:
     landscape: bool = False
     columns: int = 3
     font_size: float = 8.0
+    #: Where a chapter of the cheat-sheet starts (see :mod:`aipexport.exporters.flow`).
+    chapter_breaks: ChapterBreaks = "auto"
     max_input_mb: float = 50.0
     #: TeX macros of the author's MathJax preamble, name to body (``#1``… for arguments).
     math_macros: tuple[tuple[str, str], ...] = ()
@@ -129,6 +135,8 @@ def _validated(config: Config, origin: str) -> Config:
         or not 1 <= config.columns <= MAX_COLUMNS
     ):
         raise bad("columns", f"a whole number from 1 to {MAX_COLUMNS}")
+    if config.chapter_breaks not in CHAPTER_BREAKS:
+        raise bad("chapter_breaks", "one of " + ", ".join(f'"{v}"' for v in CHAPTER_BREAKS))
     if (
         isinstance(config.font_size, bool)
         or not isinstance(config.font_size, (int, float))
