@@ -22,7 +22,7 @@ endif
 export SOURCE_DATE_EPOCH
 
 .DEFAULT_GOAL := help
-.PHONY: help check cards anki sync html pdf dist test fuzz bench lint goldens system-packages pdf-libraries clean
+.PHONY: help check cards anki sync html pdf dist test fuzz bench bench-sync bench-watch watch lint goldens system-packages pdf-libraries clean
 
 # Debian packages the tests need: Chromium draws the card faces (as Anki's own web view
 # does); setpriv (util-linux) runs permission checks as an unprivileged user.
@@ -68,6 +68,9 @@ anki: $(VENV)/.installed ## Build the Anki deck (build/aws-ai-practitioner.apkg)
 
 sync: $(VENV)/.installed-sync ## Write the deck into your Anki collection (close Anki; PROFILE=name if several)
 	$(BIN)/aipexport sync $(NOTES) $(if $(PROFILE),--profile "$(PROFILE)")
+
+watch: $(VENV)/.installed pdf-libraries ## Rebuild the preview and the PDF on every save; preview on http://127.0.0.1:8765/
+	$(BIN)/aipexport watch $(NOTES) --serve --pdf --build-dir $(BUILD)
 
 html: $(VENV)/.installed pdf-libraries ## Write the cheat-sheet as one web page (build/...html)
 	$(BIN)/aipexport html $(NOTES) -o $(BUILD)/$(NAME).html
@@ -120,11 +123,18 @@ test: lint system-packages pdf-libraries ## Lint, then run the whole test suite
 bench: $(VENV)/.installed pdf-libraries ## Time the builds (medians, peak memory) and update the README table
 	$(BIN)/python benchmarks/bench.py
 
+bench-sync: $(VENV)/.installed-sync ## Time aipexport sync on the notes and ten times the notes
+	$(BIN)/python benchmarks/sync_bench.py
+
+bench-watch: $(VENV)/.installed-test pdf-libraries system-packages ## Time watch: edit to preview in Chromium, edit to PDF (medians of 5)
+	$(BIN)/python -m benchmarks.watch_timing
+
 fuzz: $(VENV)/.installed-test ## Fuzz the parser and the deck with many random notes (minutes)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/hostile/test_fuzz.py
 
 goldens: $(VENV)/.installed-test ## Rewrite the parser's expected outputs (review the diff!)
 	$(BIN)/python -m tests.golden
+	$(BIN)/python -m tests.tree_fixtures
 
 clean: ## Remove build outputs (keeps .venv)
 	rm -rf $(BUILD) .pytest_cache .ruff_cache

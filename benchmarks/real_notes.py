@@ -2,12 +2,13 @@
 
     python benchmarks/real_notes.py DIR [DIR...]
 
-For each directory (one set of notes): files, cards by kind, answer sizes in words (median,
-90th percentile, maximum), formulas found in the notes and kept byte for byte in the deck's
-MathJax delimiters, images referenced and packed into the deck, and *leaks*: Markdown
-syntax that reached a card's text raw (``[[``, ``![[``, ``[!type]``, ``==``, ``%%``, or TeX
-between dollars), outside code. The figures come from the real pipeline (the same code
-``aipexport anki`` runs); the card HTML is read back with the standard library's parser.
+For each directory (one set of notes): files, cards by kind (topic parts apart), answer sizes
+in words (median, 90th percentile, maximum), formulas found in the notes, kept byte for byte
+in the deck's MathJax delimiters and drawn for the page (and why the others are not), images
+referenced and packed into the deck, and *leaks*: Markdown syntax that reached a card's text
+raw (``[[``, ``![[``, ``[!type]``, ``==``, ``%%``, or TeX between dollars), outside code. The
+figures come from the real pipeline (the same code ``aipexport anki`` runs); the card HTML is
+read back with the standard library's parser.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from aipexport.config import Config
+from aipexport.exporters.html import MATH_CACHE_DIR
 from aipexport.pipeline import Notes, load_notes
-from aipexport.render.formulas import formulas_of
+from aipexport.render.formulas import draw_formulas, formulas_of
 
+_PART = re.compile(r"part \d+ of \d+")
 _LEAKS = {
     "[[": re.compile(r"\[\["),
     "[!type]": re.compile(r"\[![A-Za-z]+\]"),
@@ -66,9 +69,16 @@ def _visible_text(fragment: str) -> str:
 
 def report(directory: Path) -> dict[str, object]:
     notes: Notes = load_notes([directory], Config())
-    kinds = Counter(card.kind for card in notes.cards)
+    # A topic cut into parts says "part N of M" in its breadcrumb.
+    kinds = Counter(
+        "topic part" if card.kind == "topic" and _PART.search(card.front) else card.kind
+        for card in notes.cards
+    )
     words = sorted(len(html.unescape(re.sub(r"<[^>]+>", " ", c.back)).split()) for c in notes.cards)
     formulas = [tex for tex, _, _ in formulas_of(notes.deck)]
+    drawings = draw_formulas(notes.deck, MATH_CACHE_DIR)
+    drawn = sum(1 for tex, display, _ in formulas_of(notes.deck) if drawings.get(tex, display))
+    failures = Counter(d.message for d in drawings.diagnostics)
     deck_text = html.unescape("\n".join(c.front + c.back for c in notes.cards))
     kept = sum(1 for tex in formulas if f"\\({tex}\\)" in deck_text or f"\\[{tex}\\]" in deck_text)
     leaks = Counter()
@@ -88,7 +98,8 @@ def report(directory: Path) -> dict[str, object]:
             words[int(0.9 * (len(words) - 1))],
             words[-1],
         ),
-        "formulas found/kept": (len(formulas), kept),
+        "formulas found/kept/drawn": (len(formulas), kept, drawn),
+        "not drawn, by reason": dict(failures.most_common(5)),
         "images packed / refused or missing": (len(notes.deck.assets), referenced),
         "leaks": {k: v for k, v in leaks.items() if v},
     }

@@ -177,5 +177,5 @@ def test_strict_from_the_configuration(tmp_path: Path) -> None:
 
 def test_cards_text_format(tmp_path: Path) -> None:
     out = run_cli(["cards", _notes(tmp_path, GOOD)]).stdout
-    assert "[term] Title::Chapter  (notes.md:4)" in out
+    assert "[term] Title::01 Chapter  (notes.md:4)" in out
     assert "Q: Chapter Term" in out and "A: definition" in out

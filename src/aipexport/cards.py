@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from aipexport import doc
 from aipexport.diagnostics import DiagnosticSink
@@ -19,6 +19,7 @@ from aipexport.flashcards import Flashcard
 from aipexport.ids import guid_for, normalise, slug
 from aipexport.model import Card, CardKind, Deck, Section, SourceLocation, Term
 from aipexport.render.card import CardRenderer
+from aipexport.render.macros import Macro
 
 TOPIC: CardKind = "topic"
 TERM: CardKind = "term"
@@ -34,6 +35,8 @@ class CardOptions:
     namespace: str
     reverse_terms: bool = False
     max_card_words: int = 120
+    #: The author's TeX macros, whose definitions go with the formulas that use them.
+    macros: Mapping[str, Macro] = field(default_factory=dict)
 
 
 def default_namespace(title: str) -> str:
@@ -55,7 +58,7 @@ class _CardBuilder:
         self.options = options
         self.sink = sink
         self.names = names
-        self.render = CardRenderer()
+        self.render = CardRenderer(macros=options.macros)
 
     def build(self) -> list[Card]:
         groups = self._topic_groups()
@@ -205,7 +208,7 @@ class _CardBuilder:
         location = SourceLocation(section.location.file, card.line)
         source = f"{self._file_name(section)}:{card.line}"
         if card.cloze:
-            text = CardRenderer(cloze=True).blocks(card.front).strip()
+            text = CardRenderer(cloze=True, macros=self.options.macros).blocks(card.front).strip()
             fields: tuple[tuple[str, str], ...] = (
                 ("Text", text),
                 ("Context", context),

@@ -23,6 +23,7 @@ import click
 
 from aipexport import __version__
 from aipexport.config import (
+    CHAPTER_BREAKS,
     MAX_COLUMNS,
     MAX_FONT_SIZE,
     MAX_PAGES,
@@ -257,11 +258,17 @@ def notes_options(command: Callable[..., Outcome | None]) -> Callable[..., Any]:
             if both:
                 raise click.UsageError(f"--sheet sets the paper and pages: not with {both[0]}", ctx)
             given["paper"], given["pages"] = SHEETS[sheet]
-        chosen = [f"--{key.replace('_', '-')}" for key in ("font_size", "columns") if key in given]
+        chosen = [
+            f"--{key.replace('_', '-')}"
+            for key in ("font_size", "columns", "chapter_breaks")
+            if key in given
+        ]
         if "pages" in given and chosen:
             fitting = "--sheet" if sheet is not None else "--pages"
             raise click.UsageError(
-                f"{fitting} chooses the font size and columns: not with {chosen[0]}", ctx
+                f"{fitting} chooses the font size, columns and chapter breaks: not with "
+                f"{chosen[0]}",
+                ctx,
             )
         config = load_config(config_file or find_project_file(sources[0]))
         overrides = {**given, "ignore": config.ignore | set(given.get("ignore", ()))}
@@ -418,6 +425,13 @@ def layout_options(command: Callable[..., Any]) -> Callable[..., Any]:
             key="columns",
             type=click.IntRange(1, MAX_COLUMNS),
             help=f"Text columns per page, 1 to {MAX_COLUMNS} (default 3).",
+        ),
+        _config_option(
+            "--chapter-breaks",
+            key="chapter_breaks",
+            type=click.Choice(CHAPTER_BREAKS),
+            help="Where a chapter starts: auto (a new page for a chapter that fills most of "
+            "one, else right after the one before; the default), page, column or none.",
         ),
         _config_option(
             "--font-size",
@@ -589,6 +603,51 @@ def pdf(notes: Notes, output: Path | None, workers: Workers) -> Outcome:
         f"{fitted.font_size:g} pt, {fitted.columns} columns",
         diagnostics,
     )
+
+
+@cli.command()
+@notes_options
+@click.option("--anki", "deck", is_flag=True, help="Rebuild the Anki deck (.apkg) on every save.")
+@click.option("--pdf", "sheet", is_flag=True, help="Rebuild the PDF on every save.")
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="Serve a live preview of the page and the cards on 127.0.0.1 (the default when "
+    "neither --anki nor --pdf is given).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="The preview's port; 0 takes any free one.",
+)
+@click.option(
+    "--build-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("build"),
+    show_default=True,
+    help="Where the deck and the PDF are written.",
+)
+@layout_options
+def watch(notes: Notes, deck: bool, sheet: bool, serve: bool, port: int, build_dir: Path) -> None:
+    """Build, then rebuild what was asked after every save of the notes, their images or
+    the templates, until Ctrl-C."""
+    from aipexport import watch as watching
+
+    ctx = click.get_current_context()
+    targets = watching.Targets(
+        anki=build_dir / _default_output(notes, ".apkg").name if deck else None,
+        pdf=build_dir / _default_output(notes, ".pdf").name if sheet else None,
+        serve=serve or not (deck or sheet),
+        port=port,
+        build_dir=build_dir,
+    )
+    output = watching.Output(
+        click.echo, _flag(ctx, "verbose"), _flag(ctx, "quiet"), _flag(ctx, "debug")
+    )
+    watching.run(notes, ctx.params["sources"], ctx.params["lock_path"], targets, output)
+    ctx.exit(0)
 
 
 def main() -> None:

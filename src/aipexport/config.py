@@ -7,10 +7,11 @@ that names the key, so a typo never passes silently.
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from aipexport.diagnostics import CODES
 from aipexport.errors import AipexportError
@@ -48,11 +49,18 @@ DEFAULT_STOP_TERMS: tuple[str, ...] = (
 )
 
 PAPERS = ("a4", "letter", "a5")
+#: ``notes``: chapters' subdecks are numbered so Anki lists (and studies) them in the notes'
+#: order; ``alphabetical``: subdecks are named after their chapters alone.
+DECK_ORDERS = ("notes", "alphabetical")
 MAX_COLUMNS = 5
 #: The range of body text sizes, in points, any option may ask for.
 MIN_FONT_SIZE, MAX_FONT_SIZE = 5.0, 24.0
 #: Most pages ``pages`` may ask the notes to fit into (more is not a page limit).
 MAX_PAGES = 100
+#: Where a chapter of the cheat-sheet starts: chosen by its size, on a new page, at the top
+#: of a new column, or right after the chapter before.
+ChapterBreaks = Literal["auto", "page", "column", "none"]
+CHAPTER_BREAKS: tuple[ChapterBreaks, ...] = ("auto", "page", "column", "none")
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,8 @@ class Config:
     flashcards: bool = True
     #: A topic card whose answer is longer is split into numbered parts.
     max_card_words: int = 120
+    #: How Anki orders the chapters' subdecks: one of :data:`DECK_ORDERS`.
+    deck_order: str = "notes"
     templates: Path | None = None
     paper: str = "a4"
     landscape: bool = False
@@ -80,7 +90,11 @@ class Config:
     pages: int | None = None
     #: The smallest font size ``pages`` may choose.
     min_font_size: float = 6.0
+    #: Where a chapter of the cheat-sheet starts (see :mod:`aipexport.exporters.flow`).
+    chapter_breaks: ChapterBreaks = "auto"
     max_input_mb: float = 50.0
+    #: TeX macros of the author's MathJax preamble, name to body (``#1``… for arguments).
+    math_macros: tuple[tuple[str, str], ...] = ()
 
     def with_overrides(self, **overrides: Any) -> Config:
         """A copy with the given options replaced; ``None`` means "not given" and is skipped."""
@@ -120,6 +134,8 @@ def _validated(config: Config, origin: str) -> Config:
         or config.max_card_words < 20
     ):
         raise bad("max_card_words", "a whole number of words, 20 or more")
+    if config.deck_order not in DECK_ORDERS:
+        raise bad("deck_order", "one of " + ", ".join(DECK_ORDERS))
     if config.paper not in PAPERS:
         raise bad("paper", "one of " + ", ".join(PAPERS))
     if (
@@ -128,6 +144,8 @@ def _validated(config: Config, origin: str) -> Config:
         or not 1 <= config.columns <= MAX_COLUMNS
     ):
         raise bad("columns", f"a whole number from 1 to {MAX_COLUMNS}")
+    if config.chapter_breaks not in CHAPTER_BREAKS:
+        raise bad("chapter_breaks", "one of " + ", ".join(f'"{v}"' for v in CHAPTER_BREAKS))
     if (
         isinstance(config.font_size, bool)
         or not isinstance(config.font_size, (int, float))
@@ -188,6 +206,17 @@ def load_config(project_file: Path | None) -> Config:
         if not isinstance(values["ignore"], list):
             raise AipexportError(f"{origin}: option 'ignore' must be a list of codes")
         values["ignore"] = frozenset(values["ignore"])
+    if "math_macros" in values:
+        table = values["math_macros"]
+        if not isinstance(table, dict) or not all(
+            isinstance(body, str) and re.fullmatch("[A-Za-z]+", name)
+            for name, body in table.items()
+        ):
+            raise AipexportError(
+                f"{origin}: option 'math_macros' must be a table of macro names (letters) "
+                'to their TeX, e.g. sub = "{#1}_{#2}"'
+            )
+        values["math_macros"] = tuple(table.items())
     if "templates" in values:
         if not isinstance(values["templates"], str):
             raise AipexportError(f"{origin}: option 'templates' must be a directory path")

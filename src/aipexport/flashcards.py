@@ -65,19 +65,9 @@ def take_flashcards(
     line); ``spaced_repetition`` turns on the ``::`` and ``?`` syntaxes (cloze deletions and
     mdanki's ``%`` are read always: they cannot be mistaken for prose).
     """
-    separator = next(
-        (
-            i
-            for i, b in enumerate(blocks)
-            if isinstance(b, doc.Paragraph) and doc.plain_text(b.children) == "%"
-        ),
-        None,
-    )
-    if separator is not None:
-        card = Flashcard(
-            blocks[:separator], blocks[separator + 1 :], False, False, blocks[separator].line
-        )
-        return (), (card,)
+    mdanki = _mdanki_card(blocks)
+    if mdanki is not None:
+        return (), (mdanki,)
     kept: list[doc.Block] = []
     cards: list[Flashcard] = []
     index = 0
@@ -135,6 +125,25 @@ def take_flashcards(
             continue
         kept.append(block)
     return tuple(kept), tuple(cards)
+
+
+def _mdanki_card(blocks: tuple[doc.Block, ...]) -> Flashcard | None:
+    """The card of a section split by a line ``%`` (a paragraph of its own, or a line of a
+    paragraph): the front above it, the back below; ``None`` when there is no such line."""
+    for index, block in enumerate(blocks):
+        if not isinstance(block, doc.Paragraph):
+            continue
+        lines = _lines(block.children)
+        texts = [doc.plain_text(tuple(line)) for line in lines]
+        if "%" not in texts:
+            continue
+        cut = texts.index("%")
+        above = _paragraph_of(lines[:cut], block.line)
+        below = _paragraph_of(lines[cut + 1 :], block.line + cut + 1)
+        front = (*blocks[:index], *([above] if above else []))
+        back = (*([below] if below else []), *blocks[index + 1 :])
+        return Flashcard(front, back, False, False, block.line + cut)
+    return None
 
 
 def _has_cloze(inlines: tuple[doc.Inline, ...]) -> bool:

@@ -15,6 +15,8 @@ Given the cards of this build (GUIDs from heading paths) and the lock of the pre
 3. A term card follows its section the same way; a term whose own text changed is matched
    by its definition among the vanished terms of the same place.
 4. Everything else is new; vanished cards left unmatched become tombstones in the lock.
+5. Each card keeps its position among new cards, and a new card gets one between those of
+   its neighbours (:func:`aipexport.positions.positions`).
 
 One diagnostic reports each rename or move, once, naming the old and new heading.
 """
@@ -29,6 +31,7 @@ from aipexport.diagnostics import DiagnosticSink
 from aipexport.ids import guid_for, normalise
 from aipexport.lock import Lock, LockedCard, content_hash, distance, similar, sketch
 from aipexport.model import Card
+from aipexport.positions import positions
 
 Key = tuple[str, ...]
 
@@ -99,6 +102,10 @@ def resolve(
 
     entries: dict[str, LockedCard] = {}
     final_cards = []
+    places = positions(
+        [assigned[card.guid] for card in cards],
+        {guid: entry.position for guid, entry in remembered.items()},
+    )
     # New notes take IDs above every ID ever given out, so none is reused.
     next_id = max([epoch * 1000, *(e.note_id + 2 for e in remembered.values())])
     next_id += next_id % 2  # a note's cards take its ID and the next one
@@ -113,7 +120,7 @@ def resolve(
             note_id = before.note_id
             unchanged = before.content == draft.content and not before.removed
             mtime = before.mtime if unchanged else max(epoch, before.mtime + 1)
-        entries[guid] = replace(draft, mtime=mtime, note_id=note_id)
+        entries[guid] = replace(draft, mtime=mtime, note_id=note_id, position=places[guid])
         final_cards.append(card if guid == card.guid else replace(card, guid=guid))
 
     for guid, entry in remembered.items():

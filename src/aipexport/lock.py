@@ -3,7 +3,9 @@
 ``aipexport.lock`` sits beside the notes and is meant to be committed. It records, for every
 card ever built, its GUID, identity key, a hash of its content, a similarity fingerprint of its
 answer, and when it last changed; and for every note type, a hash of its templates and CSS.
-That memory buys three things:
+It also records the number each chapter's subdeck carries (:mod:`aipexport.chapters`) and
+each card's position among new cards (:mod:`aipexport.positions`). That memory buys four
+things:
 
 * **Renames keep history.** A GUID is a hash of the heading path, so renaming a heading would
   make a new card. When a card's key disappears and a new key appears whose answer is
@@ -12,8 +14,12 @@ That memory buys three things:
   so Anki's import reports exactly the notes that changed.
 * **Removed cards are findable.** A card that disappears from the notes is kept as a
   tombstone: the next deck updates it once to say so and tags it ``aipexport::removed``.
+* **Study order follows the notes.** A chapter's number never changes, so inserting a
+  chapter renames no subdeck (Anki's importer would leave the cards in the old one); a card's
+  position never changes, so a card added later fits in between the student's cards.
 
-Losing the file costs only rename detection: GUIDs of unrenamed cards never depend on it.
+Losing the file costs rename detection and the chapter numbers given out after the first
+build: GUIDs of unrenamed cards never depend on it.
 The file is JSON with one card per line, in note order, so a review of a diff reads well.
 """
 
@@ -28,10 +34,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
 
+from aipexport.chapters import ORDINAL
 from aipexport.diagnostics import Diagnostic
 from aipexport.errors import AipexportError
 from aipexport.model import CardKind, SourceLocation
 from aipexport.outputs import write_atomically
+from aipexport.positions import LIMIT
 
 FORMAT = 1
 
@@ -50,6 +58,8 @@ class LockedCard:
     mtime: int
     note_id: int
     removed: bool = False
+    #: Where the card stands among new cards (:mod:`aipexport.positions`); 0: not yet given.
+    position: int = 0
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -60,6 +70,8 @@ class LockedCard:
             "mtime": self.mtime,
             "id": self.note_id,
         }
+        if self.position:
+            data["pos"] = self.position
         if self.removed:
             data["removed"] = True
         return data
@@ -75,11 +87,13 @@ class LockedNoteType:
 
 @dataclass(frozen=True)
 class Lock:
-    """The whole lock file. ``cards`` keeps note order; tombstones come last."""
+    """The whole lock file. ``cards`` keeps note order; tombstones come last. ``chapters``
+    maps chapter names to the numbers their subdecks carry."""
 
     namespace: str
     note_types: Mapping[str, LockedNoteType] = field(default_factory=dict)
     cards: Mapping[str, LockedCard] = field(default_factory=dict)
+    chapters: Mapping[str, str] = field(default_factory=dict)
 
     def render(self) -> str:
         """The file's text: stable for the same lock, one card per line."""
@@ -95,6 +109,15 @@ class Lock:
             value = {"content": note_type.content, "mtime": note_type.mtime}
             lines.append(f"    {json.dumps(name)}: {json.dumps(value)}{comma}")
         lines.append("  },")
+        if self.chapters:
+            # In the numbers' order (of one width, their text sorts as they do).
+            chapters = sorted(self.chapters.items(), key=lambda item: item[1])
+            lines.append('  "chapters": {')
+            for index, (name, ordinal) in enumerate(chapters):
+                comma = "," if index < len(chapters) - 1 else ""
+                name_text = json.dumps(name, ensure_ascii=False)
+                lines.append(f"    {name_text}: {json.dumps(ordinal)}{comma}")
+            lines.append("  },")
         lines.append('  "cards": {')
         cards = list(self.cards.items())
         for index, (guid, card) in enumerate(cards):
@@ -133,9 +156,11 @@ def read_lock(path: Path) -> Lock | None:
                     mtime=int(value["mtime"]),
                     note_id=_note_id(value["id"]),
                     removed=bool(value.get("removed", False)),
+                    position=_position(value.get("pos", 0)),
                 )
                 for guid, value in data["cards"].items()
             },
+            chapters=_chapters(data.get("chapters", {})),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise AipexportError(
@@ -161,11 +186,32 @@ def save_lock(lock: Lock, path: Path) -> list[Diagnostic]:
     return []
 
 
+def _chapters(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ValueError("chapters is not a table")
+    chapters = {str(name): ordinal for name, ordinal in value.items()}
+    for ordinal in chapters.values():
+        if not isinstance(ordinal, str) or not ORDINAL.fullmatch(ordinal):
+            raise ValueError(f"chapter number {ordinal!r} is not a number like 01 or 02.5")
+    # Only numbers with as many whole digits sort as Anki sorts their subdecks' names.
+    if len({len(ordinal.split(".")[0]) for ordinal in chapters.values()}) > 1:
+        raise ValueError("chapter numbers have different widths")
+    if len(set(chapters.values())) < len(chapters):
+        raise ValueError("two chapters have the same number")
+    return chapters
+
+
 def _kind(value: object) -> CardKind:
     for kind in get_args(CardKind):
         if value == kind:
             return kind  # type: ignore[no-any-return]  # get_args loses the literal type
     raise ValueError(f"unknown card kind {value!r}")
+
+
+def _position(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < LIMIT:
+        raise ValueError(f"position {value!r} out of range")
+    return value
 
 
 def _note_id(value: object) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aipexport import templates
 from aipexport.cards import CLOZE, FLASHCARD, TERM, TOPIC
@@ -157,7 +157,7 @@ def note_types(notes: Notes) -> tuple[dict[str, NoteType], Lock]:
             css,
             mtime,
         )
-    return found, Lock(notes.lock.namespace, recorded, notes.lock.cards)
+    return found, replace(notes.lock, note_types=recorded)
 
 
 def deck_description(notes: Notes) -> str:

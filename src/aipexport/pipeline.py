@@ -7,10 +7,11 @@ nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from aipexport.cards import CardOptions, build_cards, default_namespace
+from aipexport.chapters import number_chapters
 from aipexport.config import Config
 from aipexport.diagnostics import Diagnostic, DiagnosticSink
 from aipexport.errors import AipexportError
@@ -20,6 +21,7 @@ from aipexport.lock import Lock, read_lock
 from aipexport.model import Card, Deck
 from aipexport.outputs import build_epoch
 from aipexport.parse import parse
+from aipexport.render.macros import macros_of
 from aipexport.sanitize import text_of
 from aipexport.sources import Sources, read_sources
 
@@ -57,7 +59,8 @@ def load_notes(paths: Sequence[Path], config: Config, lock_path: Path | None = N
     namespace = namespace or default_namespace(deck.title)
     if previous and normalise(previous.namespace) == normalise(namespace):
         namespace = previous.namespace  # the same identity, however it is spelled today
-    options = CardOptions(namespace, config.reverse_terms, config.max_card_words)
+    macros = macros_of(config.math_macros)
+    options = CardOptions(namespace, config.reverse_terms, config.max_card_words, macros)
     cards = build_cards(deck, options, sink)
     if not cards:
         names = ", ".join(f.display for f in sources.files)
@@ -65,15 +68,20 @@ def load_notes(paths: Sequence[Path], config: Config, lock_path: Path | None = N
     epoch = build_epoch(f.path for f in sources.files)
     answers = {card.guid: text_of(card.back) for card in cards}
     resolution = resolve(cards, previous, namespace, epoch, sink, answers)
+    # Numbered after identity is settled: a chapter's number is part of its deck's name, not
+    # of its cards' content, so numbering the chapters updates no note.
+    final, chapters = resolution.cards, dict(previous.chapters) if previous else {}
+    if config.deck_order == "notes":
+        final, chapters = number_chapters(final, chapters)
     return Notes(
         sources=sources,
         deck=deck,
-        cards=resolution.cards,
+        cards=final,
         diagnostics=tuple(sink.sorted()),
         config=config,
         namespace=namespace,
         epoch=epoch,
         lock_path=lock_path,
         previous_lock=previous,
-        lock=resolution.lock,
+        lock=replace(resolution.lock, chapters=chapters),
     )

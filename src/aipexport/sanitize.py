@@ -94,6 +94,26 @@ def raw_fragment(fragment: str, on_image: ImageHandler, on_refused: RefusedHandl
     return "".join(out)
 
 
+def relative_link(fragment: str) -> str | None:
+    """The ``href`` of ``fragment`` when it is a lone ``<a>`` opening tag whose URL is a
+    relative path (``sub/note.md``, ``../x.pdf``): such a link is resolved as a Markdown link
+    is, never passed on as written. ``None`` for anything else (an ``http`` or in-page link
+    stays raw HTML)."""
+    match = _TAG.fullmatch(fragment.strip())
+    if not match or match.group("close") or (match.group("name") or "").lower() != "a":
+        return None
+    href = parse_attributes(match.group("attrs")).get("href", "")
+    if not href or href.startswith("#") or not safe_link(href) or ":" in href.split("/")[0]:
+        return None
+    return href
+
+
+def is_link_end(fragment: str) -> bool:
+    """True when ``fragment`` is a lone ``</a>``."""
+    match = _TAG.fullmatch(fragment.strip())
+    return bool(match and match.group("close") and (match.group("name") or "").lower() == "a")
+
+
 def parse_attributes(text: str) -> dict[str, str]:
     """Attributes of a tag (``src = "a.png" width=300``) as a dict with lower-case names."""
     attributes: dict[str, str] = {}

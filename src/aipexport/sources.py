@@ -55,12 +55,15 @@ class Sources:
 
 
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
-    """Sort key that puts ``2-x.md`` before ``10-x.md``."""
-    return tuple(
-        (0, int(part)) if part.isdigit() else (1, part.casefold())
+    """Sort key that puts ``2-x.md`` before ``10-x.md``, and ``Topic 1.1`` before ``Topic2.1``
+    (spaces do not count, as a reader numbering files does not count them), ``text`` itself
+    deciding between names that differ only in spaces."""
+    parts = tuple(
+        (0, int(part)) if part.isdigit() else (1, "".join(part.split()).casefold())
         for part in re.split(r"(\d+)", text)
-        if part
+        if part.strip()
     )
+    return (*parts, (2, text))
 
 
 def display_path(path: Path) -> str:

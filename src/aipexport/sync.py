@@ -292,7 +292,7 @@ def _write(
             root["desc"] = plan.description
             collection.decks.update_dict(root)
         if step(len(plan.adds), f"adding {_count(len(plan.adds), 'note')}"):
-            _add_notes(collection, types, plan, decks)
+            _add_notes(collection, types, plan, decks, notes)
         if step(len(plan.writes), f"writing {_count(len(plan.writes), 'note')}"):
             _update_notes(collection, plan)
         if step(len(plan.moves), f"moving {_count(len(plan.moves), 'card')}"):
@@ -386,8 +386,15 @@ def _put_note_type(collection: Collection, note_type: NoteType) -> None:
 
 
 def _add_notes(
-    collection: Collection, types: Mapping[str, NoteType], plan: Plan, decks: _Decks
+    collection: Collection,
+    types: Mapping[str, NoteType],
+    plan: Plan,
+    decks: _Decks,
+    notes: Notes,
 ) -> None:
+    """Add the plan's new notes, their cards at the positions among new cards the lock gives
+    them (as an imported deck does), so a section added later is studied at its place, not
+    after every other card of its chapter."""
     from anki.collection import AddNoteRequest
 
     requests = []
@@ -402,6 +409,12 @@ def _add_notes(
         note.tags = list(card.tags)
         requests.append(AddNoteRequest(note, decks.id(card.deck)))
     collection.add_notes(requests)
+    placed = []
+    for card, request in zip(plan.adds, requests, strict=True):
+        for added in request.note.cards():
+            added.due = notes.lock.cards[card.guid].position or added.due
+            placed.append(added)
+    collection.update_cards(placed, skip_undo_entry=True)
 
 
 def _update_notes(collection: Collection, plan: Plan) -> None:

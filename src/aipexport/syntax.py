@@ -11,9 +11,11 @@ Obsidian adds: wikilinks and embeds (``[[Page#Heading|alias]]``, ``![[image.png|
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 from mdit_py_plugins.admon import admon_plugin
 from mdit_py_plugins.deflist import deflist_plugin
@@ -38,14 +40,37 @@ def markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "typographer": False, "maxNesting": MAX_NESTING})
     md.enable(["table", "strikethrough"])
     md.use(front_matter_plugin).use(footnote_plugin).use(deflist_plugin).use(admon_plugin)
+    # texmath first: its block rule is named "math_block" like dollarmath's, and
+    # _give_source_lines finds it by that name.
+    md.use(texmath_plugin, delimiters="brackets")
+    _give_source_lines(md, "texmath")
     # A closing ``$`` must not touch a digit and no delimiter may touch a space: prices are
     # not math. ``$$x$$`` in running text is inline math, as Obsidian and MathJax read it.
     md.use(dollarmath_plugin, allow_space=False, allow_digits=False, double_inline=True)
-    md.use(texmath_plugin, delimiters="brackets")
     md.inline.ruler.before("link", "wikilink", _wikilink)
     md.inline.ruler.before("emphasis", "highlight", _highlight)
     md.inline.ruler.push("tag", _tag)
     return md
+
+
+def _give_source_lines(md: MarkdownIt, plugin: str) -> None:
+    """Have the block rules ``plugin`` added record their source lines (``token.map``), as
+    markdown-it's own rules do: texmath's do not, and a formula's diagnostics need its line."""
+    for rule in md.block.ruler.__rules__:
+        if rule.fn.__module__.startswith(f"mdit_py_plugins.{plugin}"):
+            md.block.ruler.at(rule.name, _mapping(rule.fn))
+
+
+def _mapping(rule: Callable[[StateBlock, int, int, bool], bool]) -> Callable[..., bool]:
+    def mapped(state: StateBlock, begin: int, end: int, silent: bool) -> bool:
+        count = len(state.tokens)
+        if not rule(state, begin, end, silent):
+            return False
+        for token in state.tokens[count:]:
+            token.map = token.map or [begin, state.line]
+        return True
+
+    return mapped
 
 
 def _wikilink(state: StateInline, silent: bool) -> bool:

@@ -185,7 +185,10 @@ class _Blocks:
         kind = token.type
         line = self.context.line
         if kind == "paragraph_open":
-            return doc.Paragraph(_trimmed(self.inlines(tokens[index + 1])), line)
+            children = self.inlines(tokens[index + 1])
+            # A paragraph whose first lines held only what leaves the text (a tag line, a
+            # comment) starts where its text does.
+            return doc.Paragraph(_trimmed(children), line + _blank_lines_before(children))
         if kind in ("bullet_list_open", "ordered_list_open"):
             items = [
                 self.item(tokens, i, _closing(tokens, i))
@@ -286,7 +289,8 @@ class _Blocks:
                 cut = next((i for i, n in enumerate(rest) if isinstance(n, breaks)), len(rest))
                 title = _trimmed(rest[:cut])
                 body = _trimmed(rest[cut + 1 :])
-                blocks_after = [doc.Paragraph(body, first.line)] if body else []
+                # The body starts on the line after the marker's.
+                blocks_after = [doc.Paragraph(body, first.line + 1)] if body else []
                 return doc.Callout(
                     match.group(1).lower(),
                     title,
@@ -384,6 +388,17 @@ def shows_something(inlines: Sequence[doc.Inline]) -> bool:
     return False
 
 
+def _blank_lines_before(inlines: Sequence[doc.Inline]) -> int:
+    """How many lines of ``inlines`` come before the first that shows something."""
+    lines = 0
+    for node in inlines:
+        if isinstance(node, (doc.SoftBreak, doc.LineBreak)):
+            lines += 1
+        elif shows_something((node,)):
+            return lines
+    return 0
+
+
 def _trimmed(inlines: Sequence[doc.Inline]) -> tuple[doc.Inline, ...]:
     """``inlines`` without line breaks and blank text at either end."""
     items = list(inlines)
@@ -414,23 +429,36 @@ _PAIRS = {
 }
 
 
+#: What closes a raw HTML ``<a>`` that :func:`inlines` treats as a link.
+_RAW_LINK_CLOSE = "raw_link_close"
+
+
 def inlines(children: Sequence[Token], context: FileContext) -> tuple[doc.Inline, ...]:
-    """The inline nodes of an inline token's children."""
-    stack: list[tuple[Callable[[tuple[doc.Inline, ...]], doc.Inline], list[doc.Inline]]] = []
+    """The inline nodes of an inline token's children.
+
+    A raw HTML ``<a>`` with a relative URL becomes a link as a Markdown link with that URL
+    would (a link to a note of the build, or its text alone), up to its ``</a>``.
+    """
+    Maker = Callable[[tuple[doc.Inline, ...]], doc.Inline]
+    stack: list[tuple[str, Maker, list[doc.Inline]]] = []
     out: list[doc.Inline] = []
     for index, token in enumerate(children):
         kind = token.type
+        raw_href = sanitize.relative_link(token.content) if kind == "html_inline" else None
+        if kind == "html_inline" and stack and stack[-1][0] == _RAW_LINK_CLOSE:
+            kind = _RAW_LINK_CLOSE if sanitize.is_link_end(token.content) else kind
         if kind in _PAIRS:
             node_type = _PAIRS[kind]
-            stack.append((node_type, out))  # type: ignore[arg-type]
+            stack.append((kind.replace("_open", "_close"), node_type, out))  # type: ignore[arg-type]
             out = []
-        elif kind == "link_open":
-            make = _link_maker(context, str(token.attrs.get("href", "")))
-            stack.append((make, out))
+        elif kind == "link_open" or raw_href is not None:
+            href = str(token.attrs.get("href", "")) if raw_href is None else raw_href
+            closer = "link_close" if raw_href is None else _RAW_LINK_CLOSE
+            stack.append((closer, _link_maker(context, href), out))
             out = []
-        elif kind in ("strong_close", "em_close", "s_close", "link_close"):
+        elif kind in ("strong_close", "em_close", "s_close", "link_close", _RAW_LINK_CLOSE):
             if stack:
-                make, parent = stack.pop()
+                _, make, parent = stack.pop()
                 parent.append(make(tuple(out)))
                 out = parent
         else:
@@ -440,7 +468,7 @@ def inlines(children: Sequence[Token], context: FileContext) -> tuple[doc.Inline
             )
             out.extend(_leaf(token, context, last_on_line))
     while stack:  # unbalanced: keep what is there
-        make, parent = stack.pop()
+        _, make, parent = stack.pop()
         parent.append(make(tuple(out)))
         out = parent
     return _merged(out)

@@ -58,6 +58,9 @@ MathJax.startup.promise.then(() => MathJax.typesetPromise()).then(() => {
   (window.parent || window).document.title = JSON.stringify({
     formulas: document.querySelectorAll("mjx-container").length,
     errors: document.querySelectorAll("mjx-merror").length,
+    // An unknown command is drawn as its name in red (Anki's MathJax loads noundefined).
+    undefined: [...document.querySelectorAll("mjx-mtext")].filter(
+      (text) => getComputedStyle(text).color === "rgb(255, 0, 0)").length,
     keyword: code ? getComputedStyle(code).color : null,
     text: getComputedStyle(document.querySelector(".aip-answer")).color,
     callout: callout ? getComputedStyle(callout).backgroundColor : null,
@@ -69,14 +72,19 @@ MathJax.startup.promise.then(() => MathJax.typesetPromise()).then(() => {
 @pytest.fixture(scope="module")
 def faces(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, str, str]:
     """Question and answer of the topic card, its CSS, and the Back field as stored."""
-    directory = tmp_path_factory.mktemp("math")
-    notes = directory / "maths.md"
-    notes.write_text(NOTES, encoding="utf-8")
+    return _card_of(tmp_path_factory.mktemp("math"), NOTES, "Sums")
+
+
+def _card_of(directory: Path, notes_text: str, front: str) -> tuple[str, str, str, str]:
+    """Question, answer, CSS and stored Back of the card whose Front is ``front``, from the
+    deck of ``notes_text`` (notes file in ``directory``) imported into a fresh collection."""
+    notes = directory / "notes.md"
+    notes.write_text(notes_text, encoding="utf-8")
     run_cli(["anki", notes, "-o", directory / "deck.apkg"])
     collection = Collection(str(directory / "collection.anki2"))
     try:
         import_deck(collection, directory / "deck.apkg")
-        (note_id,) = collection.find_notes('"Front:Sums"')
+        (note_id,) = collection.find_notes(f'"Front:{front}"')
         note = collection.get_note(note_id)
         card = note.cards()[0]
         return card.question(), card.answer(), card.css(), note["Back"]
@@ -109,7 +117,7 @@ def test_math_code_and_callout_are_drawn_at_a_phones_width(
 ) -> None:
     _, answer, css, _ = faces
     result = _measure(_with_mathjax(answer, css, mode), 360, tmp_path)
-    assert result["formulas"] == 4 and result["errors"] == 0, result
+    assert result["formulas"] == 4 and result["errors"] == result["undefined"] == 0, result
     assert result["keyword"] and result["keyword"] != result["text"], result
     assert result["callout"] not in (None, "rgba(0, 0, 0, 0)"), result
     page = tmp_path / "answer.html"
@@ -121,3 +129,36 @@ def test_math_code_and_callout_are_drawn_at_a_phones_width(
         phone = picture.crop((0, 0, 360, 640))
         assert len(phone.getcolors(maxcolors=1 << 16) or ()) > 20
         phone.save(SCREENSHOTS / f"maths-back-{mode}-360.png")
+
+
+MACRO_NOTES = r"""# Algebra
+
+## Groups
+
+The group $\sub{GL}{n}(F)$ and the entry $\sub{\mathbf{A}}{i,j}$ of rank $\rank(A)$.
+"""
+
+
+def _macro_card(directory: Path, macros: str) -> tuple[str, str]:
+    """The answer of the card of :data:`MACRO_NOTES` and its CSS, built with ``macros`` as
+    the notes' ``[tool.aipexport.math_macros]`` table."""
+    (directory / "pyproject.toml").write_text(
+        f"[tool.aipexport]\n[tool.aipexport.math_macros]\n{macros}", encoding="utf-8"
+    )
+    _, answer, css, back = _card_of(directory, MACRO_NOTES, "Groups")
+    for tex in (r"\sub{GL}{n}(F)", r"\sub{\mathbf{A}}{i,j}", r"\rank(A)"):
+        assert f"\\({tex}\\)" in back  # the formulas stay as written
+    return answer, css
+
+
+@pytest.mark.parametrize(
+    ("macros", "undefined"),
+    [('sub = "{#1}_{#2}"\nrank = "\\\\operatorname{rank}"\n', 0), ('other = "x"\n', 3)],
+    ids=["defined", "not defined"],
+)
+def test_the_authors_macros_reach_ankis_mathjax(
+    macros: str, undefined: int, tmp_path: Path
+) -> None:
+    answer, css = _macro_card(tmp_path, macros)
+    result = _measure(_with_mathjax(answer, css, "day"), 360, tmp_path)
+    assert result["errors"] == 0 and result["undefined"] == undefined, result

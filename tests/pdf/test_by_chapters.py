@@ -129,9 +129,10 @@ def _font_files(path: Path) -> dict[str, set[bytes]]:
     return programs
 
 
-def _notes_with_everything(directory: Path) -> Path:
-    """An introduction, chapters of several pages, a wide table between runs of columns, an
-    image and a link out."""
+def _notes_with_everything(directory: Path, chapter_breaks: str = "page") -> Path:
+    """An introduction, chapters of several pages (each starting a new page, unless
+    ``chapter_breaks`` says otherwise), a wide table between runs of columns, an image and a
+    link out."""
     (directory / "pics").mkdir()
     Image.new("RGB", (400, 120), (30, 140, 60)).save(directory / "pics" / "green.png")
     rows = "\n".join(
@@ -146,7 +147,9 @@ def _notes_with_everything(directory: Path) -> Path:
         "- see [the guide](https://example.com/guide) for more\n"
     )
     # A5 pages, so that chapters run over several pages.
-    (directory / "pyproject.toml").write_text('[tool.aipexport]\npaper = "a5"\n')
+    (directory / "pyproject.toml").write_text(
+        f'[tool.aipexport]\npaper = "a5"\nchapter_breaks = "{chapter_breaks}"\n'
+    )
     path = sample_notes(directory, sections=12, extra=extra)
     text = path.read_text(encoding="utf-8")
     path.write_text(
@@ -171,6 +174,26 @@ def test_chapter_by_chapter_prints_the_pages_of_a_single_pass(tmp_path: Path) ->
     _assert_one_name_a_subset(fast)
     # Each page brought its own subset of the body font.
     assert _subsets_of_the_body_font(fast) > _documents(notes)
+
+
+@pytest.mark.parametrize("chapter_breaks", ["auto", "column", "none"])
+def test_chapters_sharing_pages_print_the_pages_of_a_single_pass(
+    tmp_path: Path, chapter_breaks: str
+) -> None:
+    path = _notes_with_everything(tmp_path, chapter_breaks)
+    # Two small chapters at the end, which follow the chapter before under "auto" too.
+    with path.open("a", encoding="utf-8") as notes_file:
+        notes_file.write("\n## Fourth Chapter\n\nA short one.\n\n## Fifth Chapter\n\n- Shorter.\n")
+    notes = _load(path)
+    fast, plain = tmp_path / "fast.pdf", tmp_path / "plain.pdf"
+    diagnostics = write_pdf(notes, fast, cache_dir=tmp_path / "cache", workers=2)
+    assert write_pdf(notes, plain, single_pass=True) == diagnostics
+    _assert_same_pages(fast, plain)
+    # Chapters that follow on: some page holds the start of two of them.
+    chapter_pages = [
+        page for level, _, page, _, _ in outline_entries(pypdf.PdfReader(fast)) if level == 0
+    ]
+    assert len(set(chapter_pages)) < len(chapter_pages)
 
 
 def test_a_rebuild_from_the_cache_is_the_cold_build(tmp_path: Path) -> None:

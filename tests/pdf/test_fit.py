@@ -127,8 +127,9 @@ def test_a_second_build_is_the_same_and_comes_from_the_cache(notes: Path, tmp_pa
         (["--sheet", "a3-both-sides"], "'a3-both-sides' is not one of"),
         (["--sheet", "a4-both-sides", "--pages", "3"], "--sheet sets the paper and pages"),
         (["--sheet", "a4-both-sides", "--paper", "letter"], "not with --paper"),
-        (["--pages", "2", "--font-size", "9"], "--pages chooses the font size and columns"),
+        (["--pages", "2", "--font-size", "9"], "--pages chooses the font size, columns"),
         (["--sheet", "a4-one-side", "--columns", "2"], "not with --columns"),
+        (["--pages", "1", "--chapter-breaks", "page"], "not with --chapter-breaks"),
     ],
 )
 def test_bad_options_are_usage_errors(

@@ -13,7 +13,6 @@ import pytest
 
 from aipexport.config import find_project_file, load_config
 from aipexport.exporters.html import render_page
-from aipexport.exporters.pdf_chapters import chapters_of
 from aipexport.exporters.pdf_fetch import ConfinedFetcher
 from aipexport.exporters.pdf_pages import (
     Paged,
@@ -33,10 +32,9 @@ def _first_chapter(directory: Path, edit: Callable[[str], str] = lambda text: te
     edited = edit(path.read_text(encoding="utf-8"))
     path.write_text(edited, encoding="utf-8")
     notes = load_notes([path], load_config(find_project_file(path)))
-    page = render_page(notes, lambda p: p.as_uri())
-    cut = chapters_of(page.html, None, len(notes.deck.chapters))
-    assert cut is not None
-    return cut.chapter_documents()[0]
+    first = render_page(notes, lambda p: p.as_uri()).parts.documents[0]
+    assert len(first.chapters) == 1
+    return first.html
 
 
 #: Sections in each chapter of the sample notes (five A5 pages), and one on the third page.

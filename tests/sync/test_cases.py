@@ -103,7 +103,7 @@ def test_a_collection_filled_by_import_is_taken_over(
     collection = opened()
     assert collection.note_count() == note_count
     assert {m["name"]: m["id"] for m in collection.models.all()} == note_types
-    assert _deck_of(collection, notes, "Moving") == [f"{TITLE}::Second chapter"]
+    assert _deck_of(collection, notes, "Moving") == [f"{TITLE}::02 Second chapter"]
     assert collection.get_note(own.id)["Front"] == "my own card"
 
 
@@ -153,9 +153,9 @@ def test_a_card_in_a_filtered_deck_stays_there_and_goes_home_to_its_new_chapter(
     collection = opened()
     card = collection.get_card(card.id)
     assert (card.did, card.queue) == (filtered, queue)
-    assert collection.decks.name(card.odid) == f"{TITLE}::Second chapter"
+    assert collection.decks.name(card.odid) == f"{TITLE}::02 Second chapter"
     collection.sched.empty_filtered_deck(filtered)
-    assert collection.decks.name(collection.get_card(card.id).did) == f"{TITLE}::Second chapter"
+    assert collection.decks.name(collection.get_card(card.id).did) == f"{TITLE}::02 Second chapter"
 
 
 def test_reverse_cards_arrive_in_their_notes_deck(
@@ -172,7 +172,7 @@ def test_reverse_cards_arrive_in_their_notes_deck(
     collection = opened()
     forward, reverse = collection.get_note(one.id).cards()
     assert collection.decks.name(forward.did) == "Elsewhere"
-    assert collection.decks.name(reverse.did) == f"{TITLE}::First chapter"
+    assert collection.decks.name(reverse.did) == f"{TITLE}::01 First chapter"
     collection.close()
     assert "is up to date" in sync(notes, base, "--reverse-terms").stdout
 
@@ -214,7 +214,7 @@ def test_the_students_deck_names_and_description_stay(
     assert counts(result)["new"] == 1
     collection = opened()
     names = {d.name for d in collection.decks.all_names_and_ids()}
-    assert "My cases::Third chapter" in names and TITLE not in names
+    assert "My cases::03 Third chapter" in names and TITLE not in names
     assert collection.decks.by_name("My cases")["desc"] == "my own words"
 
 

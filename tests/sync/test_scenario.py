@@ -204,13 +204,13 @@ def test_the_dry_run_printed_what_the_sync_then_did_and_changed_no_byte(
 def test_moved_cards_follow_their_chapter_but_not_a_card_moved_by_hand(
     scenario: Scenario, collection: Collection
 ) -> None:
-    chapter = collection.decks.id_for_name(f"{ROOT}::AI and ML")
+    chapter = collection.decks.id_for_name(f"{ROOT}::05 AI and ML")
     for prompt in (MOVED_SECTION, "ROGUE", "BERTScore", "Perplexity"):
         note = collection.get_note(note_by_guid(collection, guid_of(scenario.v2, prompt)))
         assert [card.did for card in note.cards()] == [chapter], prompt
     hand_moved = collection.get_card(scenario.hand_moved)
     assert collection.decks.name(hand_moved.did) == "My hard cards"
-    assert "BLEU: My hard cards → AI and ML" in scenario.second.stdout
+    assert "BLEU: My hard cards → 05 AI and ML" in scenario.second.stdout
 
 
 def test_no_source_line_is_stale(scenario: Scenario, collection: Collection) -> None:

@@ -1,12 +1,12 @@
 """Cards -> Anki package (.apkg): reproducible, and safe to import again and again.
 
 genanki lays out the collection; this module then stamps what genanki stamps with one clock
-with the lasting values the lock file holds (:mod:`aipexport.lock`): each note's ID and
-modification time, and each note type's modification time. Anki's importer updates a note
-(or a note type) only when the incoming one is newer, so these times decide what an import
-changes: exactly the notes whose content changed, and the note types whose templates or CSS
-changed. The zip is written with fixed entry times in a fixed order, so the same notes, lock
-and ``SOURCE_DATE_EPOCH`` always give the same bytes.
+with the lasting values the lock file holds (:mod:`aipexport.lock`): each note's ID,
+modification time and position among new cards, and each note type's modification time.
+Anki's importer updates a note (or a note type) only when the incoming one is newer, so these
+times decide what an import changes: exactly the notes whose content changed, and the note
+types whose templates or CSS changed. The zip is written with fixed entry times in a fixed
+order, so the same notes, lock and ``SOURCE_DATE_EPOCH`` always give the same bytes.
 """
 
 from __future__ import annotations
@@ -25,12 +25,13 @@ from genanki.apkg_schema import APKG_SCHEMA
 from aipexport.cards import BREADCRUMB_SEPARATOR, CLOZE, FLASHCARD, TERM, TOPIC
 from aipexport.diagnostics import Diagnostic
 from aipexport.errors import AipexportError
-from aipexport.ids import numeric_id
+from aipexport.ids import normalise, numeric_id
 from aipexport.lock import Lock, LockedCard, save_lock
 from aipexport.model import Card
 from aipexport.note_types import FIELD_FONT, FIELD_SIZE, REMOVED_TAG, deck_description, note_types
 from aipexport.outputs import write_atomically
 from aipexport.pipeline import Notes
+from aipexport.positions import LIMIT
 
 #: Zip entries carry this date: the earliest a zip can hold, the same for every build.
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -117,15 +118,17 @@ def _write_collection(
     cursor.executescript(APKG_SCHEMA)
     cursor.executescript(APKG_COL)
     root = notes.cards[0].deck.split("::")[0]
-    chapters = {card.deck for card in notes.cards}
+    # A removed card goes to its chapter's deck (whatever number that carries) while the
+    # chapter is still in the notes, else to the top deck.
+    chapters = {normalise(card.key[0]): card.deck for card in notes.cards if card.deck != root}
     placed: list[tuple[str, genanki.Note]] = [
         (card.deck, _note(models[card.kind], card)) for card in notes.cards
     ]
     for guid, entry in lock.cards.items():
         if entry.removed:
-            chapter = f"{root}::{entry.key[0]}" if len(entry.key) > 1 else root
+            chapter = chapters.get(normalise(entry.key[0])) if len(entry.key) > 1 else None
             tombstone = _tombstone(models[entry.kind], guid, entry)
-            placed.append((chapter if chapter in chapters else root, tombstone))
+            placed.append((chapter or root, tombstone))
     deck_ids = {
         name: numeric_id(notes.namespace, "deck", name)
         for name in dict.fromkeys([root, *(name for name, _ in placed)])
@@ -149,8 +152,11 @@ def _write_collection(
     )
 
     note_rows, card_rows = [], []
-    for position, (deck_name, note) in enumerate(placed, start=1):
+    for deck_name, note in placed:
         entry = lock.cards[note.guid]
+        # A removed card comes after every card of its deck: Anki's default import does not
+        # keep it suspended, so a fresh collection shows it among the new cards, last.
+        position = LIMIT - 1 if entry.removed else entry.position
         note_rows.append(
             (entry.note_id, note.guid, note.model.model_id, entry.mtime, -1,
              f" {' '.join(note.tags)} ", "\x1f".join(note.fields), note.sort_field, 0, 0, "")

@@ -151,8 +151,10 @@ def columns_for(notes: Notes, font_size: float) -> tuple[int, ...]:
 
 
 def _at(notes: Notes, font_size: float, columns: int) -> Notes:
-    """``notes`` with the font size and columns of a trial."""
-    return replace(notes, config=replace(notes.config, font_size=font_size, columns=columns))
+    """``notes`` with the font size and columns of a trial, every chapter following the one
+    before (the fitted page is one run of columns)."""
+    config = replace(notes.config, font_size=font_size, columns=columns, chapter_breaks="none")
+    return replace(notes, config=config)
 
 
 def _on_grid(size: float) -> float:

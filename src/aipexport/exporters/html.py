@@ -9,19 +9,23 @@ from ``target-counter``, so they need a printer, not a browser).
 Each chapter is one multi-column block (WeasyPrint ignores a page break forced inside one),
 cut where a table too wide for a column is set across the page. Within a block every heading
 and text is a direct child, so the headings and first lines that must stay together are one
-box the column balancer can measure (see :func:`_pieces`).
+box the column balancer can measure (see :func:`_pieces`). Where each chapter starts (a new
+page, a new column, or right after the one before) is decided from estimated sizes by
+:mod:`aipexport.exporters.flow`. The page's :class:`Parts` are the same templates rendered
+for the chapter-by-chapter print.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import mimetypes
 import re
 import string
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from itertools import groupby
@@ -31,14 +35,16 @@ import jinja2
 from markupsafe import Markup
 
 from aipexport import __version__, doc, templates
-from aipexport.config import Config
+from aipexport.config import ChapterBreaks, Config
 from aipexport.diagnostics import Diagnostic
 from aipexport.errors import AipexportError
+from aipexport.exporters import flow
 from aipexport.flashcards import as_printed
 from aipexport.model import Deck, Section, SourceLocation
 from aipexport.outputs import build_epoch, write_atomically
 from aipexport.pipeline import Notes
 from aipexport.render.formulas import draw_formulas
+from aipexport.render.macros import macros_of
 from aipexport.render.page import PageRenderer
 from aipexport.sources import display_path
 
@@ -179,10 +185,51 @@ class ChapterView:
 
     heading: HeadingView
     runs: tuple[Run, ...]
+    #: How the chapter starts (see :mod:`aipexport.exporters.flow`): ``"page"``,
+    #: ``"column"`` or ``"none"`` (right after the chapter before).
+    starts: flow.Break = "page"
 
     def headings(self) -> tuple[HeadingView, ...]:
-        """The headings of the chapter's sections in document order (for the contents)."""
+        """The headings of the chapter's sections in document order."""
         return tuple(h for run in self.runs for piece in run.pieces for h in piece.headings)
+
+
+@dataclass(frozen=True)
+class ContentsChapter:
+    """A chapter's entry in the contents and the entries of its sections.
+
+    The contents names each heading once: a section heading that repeats its chapter's name
+    is left out, and so are the sections of a chapter whose section headings are those of
+    an earlier chapter (notes written from one template, such as fifty one-question notes,
+    would otherwise list "Question" fifty times); a chapter named like the one before it
+    adds its sections to that entry.
+    """
+
+    heading: HeadingView
+    sections: tuple[HeadingView, ...]
+
+
+def contents_of(chapters: tuple[ChapterView, ...]) -> tuple[ContentsChapter, ...]:
+    """The contents of ``chapters``: one entry per distinct heading, in document order."""
+    entries: list[ContentsChapter] = []
+    outlines: set[tuple[str, ...]] = set()
+    for chapter in chapters:
+        name = _entry_key(chapter.heading.text)
+        sections = tuple(h for h in chapter.headings() if _entry_key(h.text) != name)
+        outline = tuple(_entry_key(h.text) for h in sections)
+        if outline in outlines:
+            sections = ()
+        outlines.add(outline)
+        if entries and _entry_key(entries[-1].heading.text) == name:
+            entries[-1] = replace(entries[-1], sections=(*entries[-1].sections, *sections))
+        else:
+            entries.append(ContentsChapter(chapter.heading, sections))
+    return tuple(entries)
+
+
+def _entry_key(text: str) -> str:
+    """What makes two contents entries the same: their words, in any case."""
+    return " ".join(text.casefold().split())
 
 
 @dataclass(frozen=True)
@@ -199,6 +246,126 @@ class Page:
     diagnostics: tuple[Diagnostic, ...]
     stylesheet_file: Path
     stylesheet_line: int | None
+    parts: Parts
+
+
+#: The page number of a heading's anchor, when it is known (``None`` in a single-pass print,
+#: where the stylesheet's ``target-counter()`` finds it).
+PageOf = Callable[[str], "int | None"]
+
+
+#: The creation date of the documents whose metadata the PDF does not keep.
+_NO_DATE = "1970-01-01T00:00:00Z"
+
+
+def _no_page(anchor: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class ChapterDocument:
+    """Chapters that share pages, as a document of their own: ``html`` is ``page.html``
+    rendered with them alone (no title and contents), without the build's metadata."""
+
+    html: str
+    chapters: tuple[ChapterView, ...]
+
+
+class Parts:
+    """The page as the chapter-by-chapter print lays it out: a document per run of chapters
+    that share pages (the first of each starts a new page), the front (title and contents)
+    with the page numbers given as data, and the page with nothing in it (its ``<head>``:
+    stylesheet and metadata), for the running headers and footers.
+
+    All are ``page.html`` rendered with other values (``show_front``, ``body_chapters``,
+    ``page_of``); the single pass renders it with all of them at once.
+    """
+
+    def __init__(
+        self,
+        environment: jinja2.Environment,
+        context: dict[str, object],
+        chapters: tuple[ChapterView, ...],
+    ) -> None:
+        self._environment = environment
+        # Documents whose metadata the PDF does not keep (it keeps the frame's) go without
+        # it: a build date that follows the notes' mtime would otherwise make every edit
+        # lay out every chapter again.
+        # (A fixed date rather than none: WeasyPrint warns about an empty one.)
+        self._bare = {**context, "subject": "", "generator": "", "created": _NO_DATE}
+        self._context = context
+        self.title = str(context["title"])
+        self.chapters = chapters
+
+    # Rendered when first asked for: the HTML page and a single-pass print need none of them.
+
+    @functools.cached_property
+    def documents(self) -> tuple[ChapterDocument, ...]:
+        """A document per run of chapters that share pages, in order."""
+        groups: list[list[ChapterView]] = []
+        for chapter in self.chapters:
+            if chapter.starts == "page" or not groups:
+                groups.append([])
+            groups[-1].append(chapter)
+        return tuple(
+            ChapterDocument(self._page(self._bare, body_chapters=tuple(g)), tuple(g))
+            for g in groups
+        )
+
+    @functools.cached_property
+    def empty(self) -> str:
+        """The page with no front and no chapter: its stylesheet and metadata."""
+        return self._page(self._context, body_chapters=())
+
+    @functools.cached_property
+    def bare(self) -> str:
+        """:attr:`empty` without the metadata."""
+        return self._page(self._bare, body_chapters=())
+
+    @functools.cached_property
+    def _asked(self) -> tuple[str, ...]:
+        asked: list[str] = []
+
+        def ask(anchor: str) -> None:
+            asked.append(anchor)
+
+        self._front(ask)
+        return tuple(asked)
+
+    @property
+    def asks_page_numbers(self) -> bool:
+        """Whether ``toc.html`` asks ``page_of()`` for the numbers it prints: if not, only the
+        stylesheet's ``target-counter()`` can give them, in a single pass."""
+        return bool(self._asked)
+
+    @property
+    def contents_entries(self) -> int:
+        """How many entries the contents has (as many as it asks page numbers for)."""
+        return len(self._asked)
+
+    def front(self, page_of: Mapping[str, int]) -> str:
+        """The title and contents as a document, each entry with its page in ``page_of``."""
+        return self._front(page_of.get)
+
+    def _front(self, page_of: PageOf) -> str:
+        return self._page(self._bare, show_front=True, body_chapters=(), page_of=page_of)
+
+    def _page(
+        self,
+        context: dict[str, object],
+        *,
+        body_chapters: tuple[ChapterView, ...],
+        show_front: bool = False,
+        page_of: PageOf = _no_page,
+    ) -> str:
+        return _render(
+            self._environment,
+            "page.html",
+            **context,
+            show_front=show_front,
+            body_chapters=body_chapters,
+            page_of=page_of,
+        )
 
 
 def render_page(notes: Notes, url_for: UrlFor, cache_dir: Path | None = None) -> Page:
@@ -225,13 +392,11 @@ def render_page(notes: Notes, url_for: UrlFor, cache_dir: Path | None = None) ->
     epoch = datetime.fromtimestamp(build_epoch(deck.sources), tz=timezone.utc)
     section_count = sum(1 for s in deck.sections() if s.body)
     assets = {asset.name: asset.path for asset in deck.assets}
-    formulas = draw_formulas(deck, cache_dir)
+    formulas = draw_formulas(deck, cache_dir, macros_of(config.math_macros))
     diagnostics.extend(formulas.diagnostics)
     renderer = PageRenderer(deck, lambda name: url_for(assets[name]), formulas, run_in=layout.fit)
-    chapters = _chapter_views(deck, layout, renderer)
-    html = _render(
-        environment,
-        "page.html",
+    chapters = _chapter_views(deck, layout, renderer, config.chapter_breaks)
+    context: dict[str, object] = dict(
         title=deck.title,
         lang="en",
         subject=(
@@ -244,10 +409,21 @@ def render_page(notes: Notes, url_for: UrlFor, cache_dir: Path | None = None) ->
         section_count=section_count,
         card_count=len(notes.cards),
         chapters=chapters,
+        contents=contents_of(chapters),
         layout=layout,
         stylesheet=Markup(stylesheet),
     )
-    return Page(html, layout, tuple(diagnostics), stylesheet_file, _style_line(html, stylesheet))
+    html = _render(
+        environment,
+        "page.html",
+        **context,
+        show_front=True,
+        body_chapters=chapters,
+        page_of=_no_page,
+    )
+    parts = Parts(environment, context, chapters)
+    line = _style_line(html, stylesheet)
+    return Page(html, layout, tuple(diagnostics), stylesheet_file, line, parts)
 
 
 def _render(environment: jinja2.Environment, name: str, **context: object) -> str:
@@ -356,11 +532,19 @@ def template_file(reference: str, user_dir: Path | None) -> Path | None:
 
 
 def _chapter_views(
-    deck: Deck, layout: PageLayout, renderer: PageRenderer
+    deck: Deck, layout: PageLayout, renderer: PageRenderer, chapter_breaks: ChapterBreaks
 ) -> tuple[ChapterView, ...]:
     chapters = [deck.intro] if deck.intro else []
     chapters.extend(deck.chapters)
-    return tuple(_chapter_view(chapter, layout, deck, renderer) for chapter in chapters)
+    sizes = [
+        flow.chapter_pages([(1, _printed_body(s)) for s in chapter.walk()], layout)
+        for chapter in chapters
+    ]
+    starts = flow.breaks(sizes, chapter_breaks)
+    return tuple(
+        replace(_chapter_view(chapter, layout, deck, renderer), starts=start)
+        for chapter, start in zip(chapters, starts, strict=True)
+    )
 
 
 def _chapter_view(

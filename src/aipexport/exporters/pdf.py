@@ -28,8 +28,8 @@ from aipexport.exporters.pdf_chapters import (
     DocumentLayout,
     Job,
     Workers,
-    chapters_of,
     print_by_chapters,
+    refusal,
 )
 from aipexport.exporters.pdf_pages import LINK_LEFT_OUT
 from aipexport.model import SourceLocation
@@ -65,28 +65,33 @@ def write_pdf(
     layout is kept in ``cache_dir`` (default :data:`CACHE_DIR` beside ``destination``) for
     the next build; see :mod:`aipexport.exporters.pdf_chapters`. With ``single_pass``, or
     templates that replace the page's structure, WeasyPrint prints the whole page at once;
-    both ways give the same pages.
+    both ways give the same pages (AIP053 says why a page is printed in a single pass).
     """
     page = render_page(notes, lambda path: path.as_uri(), destination.parent / MATH_CACHE_DIR)
     user_dir = notes.config.templates
     job = _job_for(notes)
-    chapter_count = len(notes.deck.chapters) + (1 if notes.deck.intro else 0)
-    cut = None if single_pass else chapters_of(page.html, user_dir, chapter_count)
-    if cut is None:
+    reason = None if single_pass else refusal(page.parts, user_dir)
+    if single_pass or reason is not None:
         pdf, layouts = _print_in_one_pass(job(page.html))
     else:
         with contextlib.ExitStack() as stack:
             if not isinstance(workers, Workers):
                 workers = stack.enter_context(Workers.started(workers))
             pdf, layouts = print_by_chapters(
-                cut,
+                page.parts,
                 page.layout,
                 job,
                 cache_dir=destination.parent / CACHE_DIR if cache_dir is None else cache_dir,
                 workers=workers,
             )
     write_atomically(destination, lambda path: path.write_bytes(pdf))
-    return [*page.diagnostics, *_diagnostics(layouts, notes, page)]
+    # Said only when a faster print was possible: never for notes without chapters.
+    one_pass = (
+        [Diagnostic(None, "AIP053", f"printed in a single pass (slower): {reason}", "note")]
+        if reason is not None and page.parts.documents
+        else []
+    )
+    return [*page.diagnostics, *one_pass, *_diagnostics(layouts, notes, page)]
 
 
 def write_fitted_pdf(

@@ -1,13 +1,14 @@
 """The fast way to print the cheat-sheet: chapter by chapter, in parallel, with a cache.
 
-The page of :mod:`aipexport.exporters.html` is cut into documents WeasyPrint lays out on its
-own, and the PDF is put together from them (:func:`print_by_chapters`):
+The page of :mod:`aipexport.exporters.html` is rendered as documents WeasyPrint lays out on
+its own (:class:`~aipexport.exporters.html.Parts`), and the PDF is put together from them
+(:func:`print_by_chapters`):
 
-1. **Cut.** Every chapter starts a new page, and nothing on a chapter's pages depends on
-   another chapter except the running header and footer (``page X of Y`` needs the total).
-   So each ``<section class="chapter">`` becomes a document of its own: the page's ``<head>``
-   (the same stylesheet, without the metadata) and that chapter, with every page-margin box
-   switched off.
+1. **Parts.** A chapter that starts a new page (see :mod:`aipexport.exporters.flow`) starts
+   a run of chapters sharing pages, and nothing on a run's pages depends on another run
+   except the running header and footer (``page X of Y`` needs the total). So each run is
+   ``page.html`` rendered with its chapters alone (the same stylesheet, without the
+   metadata), with every page-margin box switched off.
 2. **Lay out** the chapters not in the cache, one worker process per core (the command line
    starts them before it reads the notes, so that they import WeasyPrint meanwhile). A
    WeasyPrint layout cannot leave its process, so a worker returns each page as a PDF of its
@@ -18,11 +19,14 @@ own, and the PDF is put together from them (:func:`print_by_chapters`):
    pydyf and fontTools. After an edit only the
    edited chapter is laid out, and only from the first page the edit can change to the first
    page after it that starts as it did before (:mod:`.pdf_pages`): the cache also keeps the
-   last layout of each chapter, with where its pages start.
+   last layout of each chapter that is a run of its own, with where its pages start (a run
+   of several small chapters is laid out again in full).
 3. **Front and frame**, laid out side by side once the page counts are known: the title
-   and contents, with each entry's page number written in (``data-page``, instead of the
-   page's ``target-counter``); and the frame, an empty page per page of the result that
-   draws only the running header and ``page X of Y`` footer from the page's own stylesheet.
+   and contents, ``page.html`` rendered with each entry's page number given as data
+   (``page_of(anchor)``, which the shipped ``toc.html`` writes into ``data-page``, instead of
+   the stylesheet's ``target-counter``); and the frame, an empty page per page of the result
+   that draws only the running header and ``page X of Y`` footer from the page's own
+   stylesheet, given the title and the names of the chapters that start on each page.
    Both are cached too: an edit that moves no heading to another page reuses them.
 4. **Join** (pypdf, :class:`Join`): each document's pages are read as soon as it is laid
    out, and placed in order (the front's first); what the frame drew on each page is drawn
@@ -34,10 +38,11 @@ own, and the PDF is put together from them (:func:`print_by_chapters`):
 
 The pages, their text, links, destinations and outline are those of a single-pass print of
 the same page (``tests/pdf/test_by_chapters.py`` compares them); the result is
-byte-reproducible, and a build from the cache is byte-identical to a cold one. Only the
-shipped ``page.html``, ``section.html`` and ``page.css`` are known to meet the assumptions
-above: with other templates :func:`chapters_of` returns ``None`` and the page is printed in
-a single pass.
+byte-reproducible, and a build from the cache is byte-identical to a cold one. A user's
+``section.html`` and ``toc.html`` print the same pages this way (a ``toc.html`` that does not
+ask ``page_of()`` for its numbers needs ``target-counter``: a single pass); only the shipped
+``page.html`` and ``page.css`` are known to meet the assumptions above. :func:`refusal` says
+why a page must be printed in a single pass.
 """
 
 from __future__ import annotations
@@ -62,7 +67,7 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote, urlsplit
 
 from aipexport import __version__, templates
-from aipexport.exporters.html import PageLayout
+from aipexport.exporters.html import PageLayout, Parts
 from aipexport.exporters.pdf_pages import Mark, Pagination, PrintedPage, Record
 
 if TYPE_CHECKING:
@@ -78,9 +83,8 @@ if TYPE_CHECKING:
 _CACHE_FORMAT = 5
 #: Cache entries not used for this long are removed (every edit leaves one behind).
 _CACHE_MAX_AGE_S = 7 * 24 * 3600
-_CHAPTER_START = '<section class="chapter">'
 #: The templates whose structure this module relies on.
-_STRUCTURAL_TEMPLATES = ("page.html", "section.html", "page.css")
+_STRUCTURAL_TEMPLATES = ("page.html", "page.css")
 _MARGIN_BOXES = (
     *("top-left-corner", "top-left", "top-center", "top-right", "top-right-corner"),
     *("right-top", "right-middle", "right-bottom"),
@@ -95,70 +99,42 @@ _NO_MARGIN_BOXES = (
 )
 _FRAME_STYLE = (
     "<style>.aipexport-page { break-before: page; margin: 0; padding: 0; border: 0;"
-    " height: 0; } .aipexport-front { page: front; }</style>\n"
+    " height: 0; } .aipexport-front { page: front; }"
+    " .aipexport-name { margin: 0; padding: 0; border: 0; height: 0; }</style>\n"
 )
 _FURNITURE = "/AipexportFrame"
-_HEADING = re.compile(r'<h\d\b[^>]*class="chapter-heading"[^>]*>(.*?)</h\d>', re.DOTALL)
-_TITLE = re.compile(r'<h1 class="title">(.*?)</h1>', re.DOTALL)
-_TAG = re.compile(r"<[^>]*>")
-_METADATA = re.compile(r'<meta name="[^"]*" content="[^"]*">')
 
 
-@dataclass(frozen=True)
-class Cut:
-    """The page cut into documents: the front (title and contents) and one per chapter.
+def refusal(parts: Parts, user_dir: Path | None) -> str | None:
+    """Why ``parts`` cannot be printed chapter by chapter (``None`` when they can): a user's
+    template replaces the page's structure or stylesheet, or the contents ask the stylesheet
+    for their page numbers."""
+    from aipexport.sources import display_path
 
-    ``head`` is everything up to and including ``<body>``; a document is ``head``, its part
-    and :data:`TAIL`.
-    """
-
-    head: str
-    front: str
-    chapters: tuple[str, ...]
-
-    @property
-    def bare_head(self) -> str:
-        """``head`` without its document metadata (each line stays, empty), for the documents
-        whose metadata the PDF does not keep (it keeps the frame's): a build date that
-        follows the notes' mtime would otherwise make every edit lay out every chapter."""
-        return _METADATA.sub("", self.head)
-
-    def chapter_documents(self) -> list[str]:
-        """Each chapter as a document of its own, drawing nothing in the page margins."""
-        head = _with_style(self.bare_head, _NO_MARGIN_BOXES)
-        return [head + chapter + TAIL for chapter in self.chapters]
-
-
-TAIL = "</body>\n</html>\n"
-
-
-def chapters_of(page_html: str, user_dir: Path | None, chapter_count: int) -> Cut | None:
-    """The page cut at its chapters, or ``None`` when it cannot be printed chapter by chapter
-    (a user template replaces the page's structure or stylesheet, or the cut does not find
-    ``chapter_count`` chapters)."""
     shipped = templates.shipped_templates_dir().resolve()
-    if any(templates.find(n, user_dir).resolve().parent != shipped for n in _STRUCTURAL_TEMPLATES):
-        return None
-    body = page_html.find("<body>")
-    end = page_html.rfind("</body>")
-    if chapter_count == 0 or body < 0 or end < 0:
-        return None
-    if page_html.count(_CHAPTER_START) != chapter_count:
-        return None
-    body += len("<body>")
-    parts = page_html[body:end].split(_CHAPTER_START)
-    return Cut(
-        head=page_html[:body] + "\n",
-        front=parts[0],
-        chapters=tuple(_CHAPTER_START + part for part in parts[1:]),
-    )
+    for name in _STRUCTURAL_TEMPLATES:
+        found = templates.find(name, user_dir)
+        if found.resolve().parent != shipped:
+            return (
+                f"{display_path(found)} replaces the shipped {name}, whose structure the "
+                "chapter-by-chapter print relies on"
+            )
+    if not parts.documents:
+        return "the notes have no chapter"
+    if not parts.asks_page_numbers:
+        found = templates.find("toc.html", user_dir)
+        return (
+            f"{display_path(found)} does not ask page_of(anchor) for the page numbers, which "
+            "only a single pass finds (with the stylesheet's target-counter())"
+        )
+    return None
 
 
-def _with_style(head: str, style: str) -> str:
-    """``head`` with ``style`` added last, after the page's own stylesheet (whose lines, and
-    so the line numbers in WeasyPrint's messages, stay where they were)."""
-    index = head.rindex("</head>")
-    return head[:index] + style + head[index:]
+def _with_style(page: str, style: str) -> str:
+    """``page`` with ``style`` added last to its head, after the page's own stylesheet (whose
+    lines, and so the line numbers in WeasyPrint's messages, stay where they were)."""
+    index = page.rindex("</head>")
+    return page[:index] + style + page[index:]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -313,13 +289,12 @@ def cache_key(job: Job, options: str) -> str:
     return _digest(job, options, "document", job.html)
 
 
-def lineage_key(job: Job, options: str, chapter: int) -> str:
+def lineage_key(job: Job, options: str, chapter: int, page: str) -> str:
     """A name for the ``chapter``-th chapter of documents that share everything but the
-    chapter's own text: its page's head (the stylesheet), the files it loads, ``options``
-    and the programs' versions. The last layout of that chapter is kept under this name, to
-    be resumed after an edit."""
-    head = job.html[: job.html.find(_CHAPTER_START)]
-    return _digest(job, options, "chapter", str(chapter), head)
+    chapter's own text: their ``page`` without chapters (the stylesheet), the files it
+    loads, ``options`` and the programs' versions. The last layout of that chapter is kept
+    under this name, to be resumed after an edit."""
+    return _digest(job, options, "chapter", str(chapter), page)
 
 
 @functools.cache
@@ -485,21 +460,24 @@ def lay_out_all(
     jobs: Sequence[Job],
     cache_dir: Path | None,
     workers: Workers,
-    chapters: bool = False,
+    lineages: Sequence[str] | None = None,
     ready: Callable[[int, DocumentLayout], None] | None = None,
     meanwhile: Callable[[], None] | None = None,
 ) -> list[DocumentLayout]:
-    """Every job laid out, from the cache where it can be, the rest on the ``workers``; for
-    ``chapters``, each from the last layout of the same chapter where the cache has one.
-    ``ready(index, layout)`` is called for each as soon as it is there, while the others are
-    still being laid out; ``meanwhile()`` once they are all under way."""
+    """Every job laid out, from the cache where it can be, the rest on the ``workers``. Jobs
+    of chapters have ``lineages`` (see :func:`lineage_key`; ``""`` for one that is not to be
+    resumed): each is laid out from the last layout of its lineage where the cache has one,
+    with where its pages start. ``ready(index, layout)`` is called for each as soon as it is
+    there, while the others are still being laid out; ``meanwhile()`` once they are all
+    under way."""
     keys = [cache_key(job, _OPTIONS) for job in jobs]
     layouts: list[DocumentLayout | None] = [_cache_read(cache_dir, key) for key in keys]
     todo = [index for index, layout in enumerate(layouts) if layout is None]
     # The longest first, so that no worker is left with a long chapter at the end.
     todo.sort(key=lambda index: -len(jobs[index].html))
-    lineages = [lineage_key(job, _OPTIONS, n) if chapters else "" for n, job in enumerate(jobs)]
-    earlier = {i: _earlier_layout(cache_dir, lineages[i]) if chapters else None for i in todo}
+    chapters = lineages is not None
+    lineages = lineages or [""] * len(jobs)
+    earlier = {i: _earlier_layout(cache_dir, lineages[i]) if lineages[i] else None for i in todo}
     futures = {
         index: workers.submit(
             lay_out_chapter, jobs[index], getattr(earlier[index], "pagination", None)
@@ -524,7 +502,8 @@ def lay_out_all(
             ready(index, layout)
     if chapters:
         for lineage, key in zip(lineages, keys, strict=True):
-            _cache_store(cache_dir, ((f"{lineage}.last", key.encode()),))
+            if lineage:
+                _cache_store(cache_dir, ((f"{lineage}.last", key.encode()),))
     return [layout for layout in layouts if layout is not None]
 
 
@@ -537,38 +516,53 @@ _OPTIONS = "presentational_hints"
 
 
 def print_by_chapters(
-    cut: Cut,
+    parts: Parts,
     layout: PageLayout,
     job: Callable[[str], Job],
     cache_dir: Path | None,
     workers: Workers,
 ) -> tuple[bytes, list[DocumentLayout]]:
-    """The PDF of ``cut``, printed on pages of ``layout`` (``job(html)`` says how to lay a
-    document out) by ``workers``, and every layout made for it (for their logs)."""
-    anchors = {html.unescape(name) for name in _ID.findall(cut.head + cut.front)}
-    anchors.update(html.unescape(name) for chapter in cut.chapters for name in _ID.findall(chapter))
+    """The PDF of ``parts`` (which :func:`refusal` accepts), printed on pages of ``layout``
+    (``job(html)`` says how to lay a document out) by ``workers``, and every layout made for
+    it (for their logs)."""
+    documents = [_with_style(document.html, _NO_MARGIN_BOXES) for document in parts.documents]
+    anchors = {
+        html.unescape(name)
+        for document in (parts.front({}), *documents)
+        for name in _ID.findall(document)
+    }
 
     def job_linking(document: str) -> Job:
         """The job for ``document``, with the anchors its links point to."""
         links = {html.unescape(name) for name in _INTERNAL_LINK.findall(document)}
         return replace(job(document), anchors=tuple(sorted(links & anchors)))
 
+    jobs = [job_linking(document) for document in documents]
+    # A run of one chapter is resumed after an edit from its last layout; a run of several
+    # is laid out again in full (resuming compares the units of one chapter).
+    number = {chapter.heading.anchor: n for n, chapter in enumerate(parts.chapters)}
+    lineages = [
+        lineage_key(chapter_job, _OPTIONS, number[part.chapters[0].heading.anchor], parts.bare)
+        if len(part.chapters) == 1
+        else ""
+        for chapter_job, part in zip(jobs, parts.documents, strict=True)
+    ]
     # The chapters' pages are put together while the others are laid out.
     joined = Join()
     chapters = lay_out_all(
-        [job_linking(document) for document in cut.chapter_documents()],
+        jobs,
         cache_dir,
         workers,
-        chapters=True,
+        lineages=lineages,
         ready=lambda index, chapter: joined.place(index + 1, chapter),
     )
-    front_pages = _front_page_guess(cut, layout)
+    front_pages = _front_page_guess(parts, layout)
     while True:
         # The front and the frame need only the page counts: they are laid out together.
         front, frame = lay_out_all(
             [
-                job_linking(_front_html(cut, chapters, front_pages)),
-                job(_frame_html(cut, front_pages, chapters)),
+                job_linking(_front_html(parts, chapters, front_pages)),
+                job(_frame_html(parts, front_pages, chapters)),
             ],
             cache_dir,
             workers,
@@ -588,21 +582,17 @@ _ID = re.compile(r'\sid="([^"]+)"')
 _INTERNAL_LINK = re.compile(r'\shref="#([^"]+)"')
 
 
-_TOC_LINK = re.compile(r'<a href="#([^"]+)">')
-
-
-def _front_page_guess(cut: Cut, layout: PageLayout) -> int:
-    """How many pages the title and contents take, about: the contents are two columns of
-    one line an entry (a little more with the chapters' spacing and the odd wrapped entry),
+def _front_page_guess(parts: Parts, layout: PageLayout) -> int:
+    """How many pages the title and contents take, about: the contents are columns of one
+    line an entry (a little more with the chapters' spacing and the odd wrapped entry),
     after the title block. The numbers in the contents depend on it: a wrong guess costs
     laying the front and the frame out a second time."""
     content_pt = (layout.height_mm - layout.margin_top_mm - layout.margin_bottom_mm) * 72 / 25.4
-    lines_per_page = 2 * content_pt / (1.2 * layout.font_size_pt)
-    entries = len(_TOC_LINK.findall(cut.front))
-    return max(1, math.ceil((entries + 25) / (0.92 * lines_per_page)))
+    lines_per_page = layout.columns * content_pt / (1.2 * layout.font_size_pt)
+    return max(1, math.ceil((parts.contents_entries + 25) / (0.92 * lines_per_page)))
 
 
-def _front_html(cut: Cut, chapters: Sequence[DocumentLayout], front_pages: int) -> str:
+def _front_html(parts: Parts, chapters: Sequence[DocumentLayout], front_pages: int) -> str:
     """The title and contents as a document of their own, each entry with the number of the
     page its heading is on (when the body starts on page ``front_pages + 1``)."""
     page_of: dict[str, int] = {}
@@ -613,39 +603,31 @@ def _front_html(cut: Cut, chapters: Sequence[DocumentLayout], front_pages: int) 
             for mark in page.marks:
                 if mark.level == 0:
                     page_of.setdefault(mark.name, number)
-
-    def numbered(link: re.Match[str]) -> str:
-        page = page_of.get(html.unescape(link.group(1)))
-        return link.group(0) if page is None else f'{link.group(0)[:-1]} data-page="{page}">'
-
-    front = _TOC_LINK.sub(numbered, cut.front)
-    return _with_style(cut.bare_head, _NO_MARGIN_BOXES + _FRAME_STYLE) + front + TAIL
+    return _with_style(parts.front(page_of), _NO_MARGIN_BOXES + _FRAME_STYLE)
 
 
-def _frame_html(cut: Cut, front_pages: int, chapters: Sequence[DocumentLayout]) -> str:
+def _frame_html(parts: Parts, front_pages: int, chapters: Sequence[DocumentLayout]) -> str:
     """The frame's document: an empty page for each page of the front and of the chapters;
-    the first of the front names the title, the first of a chapter the chapter, for the
-    running header."""
-    parts = [_with_style(cut.head, _FRAME_STYLE)]
-    title = _text_of(_TITLE, cut.front)
+    the first of the front names the title, and each page of a chapter the chapters that
+    start on it, in order, for the running header (which shows the first of them, and the
+    last on the pages after)."""
+    names = {chapter.heading.anchor: chapter.heading.text for chapter in parts.chapters}
+    pages = []
     for number in range(front_pages):
-        style = f"string-set: title {_css_string(title)}" if number == 0 else ""
-        parts.append(f'<div class="aipexport-page aipexport-front" style="{html.escape(style)}">')
-        parts.append("</div>\n")
-    for chapter, layout in zip(cut.chapters, chapters, strict=True):
-        name = _text_of(_HEADING, chapter)
-        for number in range(len(layout.pages)):
-            style = f"string-set: chapter {_css_string(name)}" if number == 0 else ""
-            parts.append(f'<div class="aipexport-page" style="{html.escape(style)}"></div>\n')
-    parts.append(TAIL)
-    return "".join(parts)
-
-
-def _text_of(pattern: re.Pattern[str], fragment: str) -> str:
-    """The text of the first element ``pattern`` finds in ``fragment``, as CSS's
-    ``content(text)`` gives it."""
-    found = pattern.search(fragment)
-    return " ".join(html.unescape(_TAG.sub("", found.group(1))).split()) if found else ""
+        style = f"string-set: title {_css_string(parts.title)}" if number == 0 else ""
+        pages.append(f'<div class="aipexport-page aipexport-front" style="{html.escape(style)}">')
+        pages.append("</div>\n")
+    for layout in chapters:
+        for page in layout.pages:
+            begun = [names[m.name] for m in page.marks if m.level == 0 and m.name in names]
+            pages.append('<div class="aipexport-page">')
+            for name in begun:
+                style = f"string-set: chapter {_css_string(name)}"
+                pages.append(f'<div class="aipexport-name" style="{html.escape(style)}"></div>')
+            pages.append("</div>\n")
+    empty = _with_style(parts.empty, _FRAME_STYLE)
+    end = empty.rindex("</body>")
+    return empty[:end] + "".join(pages) + empty[end:]
 
 
 def _css_string(text: str) -> str:

@@ -3,13 +3,14 @@ be drawn (it is then shown as its TeX, in code style)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from aipexport import doc
 from aipexport.diagnostics import Diagnostic
 from aipexport.model import Deck, Section, SourceLocation
+from aipexport.render.macros import Macro, expand
 from aipexport.render.mathsvg import Drawn, Failed, draw_many
 
 
@@ -47,18 +48,31 @@ def _in_section(section: Section) -> Iterator[tuple[str, bool, int]]:
             yield block.tex, True, block.line
 
 
-def draw_formulas(deck: Deck, cache_dir: Path | None) -> Formulas:
-    """Draw every formula of ``deck`` (from ``cache_dir`` where it was drawn before); one
-    AIP060 diagnostic per formula that cannot be drawn, at its first place."""
+def draw_formulas(
+    deck: Deck, cache_dir: Path | None, macros: Mapping[str, Macro] | None = None
+) -> Formulas:
+    """Draw every formula of ``deck`` (from ``cache_dir`` where it was drawn before), the
+    author's ``macros`` expanded; one AIP060 diagnostic per formula that cannot be drawn, at
+    its first place. The drawings are found by each formula's TeX as written."""
     places: dict[tuple[str, bool], SourceLocation] = {}
     for tex, display, location in formulas_of(deck):
         places.setdefault((tex, display), location)
     if not places:
         return Formulas({}, ())
-    drawn = draw_many(places, cache_dir)
+    expanded = {(tex, display): (expand(tex, macros or {}), display) for tex, display in places}
+    by_expansion = draw_many(expanded.values(), cache_dir)
+    drawn = {key: by_expansion[expanded[key]] for key in places}
     diagnostics = tuple(
-        Diagnostic(places[key], "AIP060", f"formula not drawn ({result.reason}); shown as TeX")
+        Diagnostic(places[key], "AIP060", _not_drawn(result.reason))
         for key, result in drawn.items()
         if isinstance(result, Failed)
     )
     return Formulas(drawn, diagnostics)
+
+
+def _not_drawn(reason: str) -> str:
+    message = f"formula not drawn ({reason}); shown as TeX"
+    if reason.startswith("unknown command"):
+        # Most often a macro of the author's MathJax preamble, which the notes do not hold.
+        message += " (a macro of your own? define it under [tool.aipexport.math_macros])"
+    return message
