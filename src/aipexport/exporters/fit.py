@@ -51,7 +51,8 @@ _IDEAL_CHARACTERS = 42.0
 COLUMNS_TRIED = 2
 #: The estimate aims this far below N pages, so that its size rounds to one that fits.
 _MARGIN_PAGES = 0.02
-#: More trials than this means the pages do not follow the size (they always do).
+#: Each round tries a new size strictly between the known bounds, so a search on a grid of
+#: 0.25 pt from 5 to 12 pt ends in far fewer rounds; more would be a bug.
 _MOST_ROUNDS = 12
 #: Part of every trial's cache key (the trial's own format).
 _CACHE_OPTIONS = "fit-1"
