@@ -574,7 +574,7 @@ def _remember_sheet(ctx: click.Context, param: click.Parameter, value: str | Non
     key="pages",
     type=click.IntRange(1, MAX_PAGES),
     help="Fit the notes into this many pages: the largest font size, and the columns, that "
-    "do (a dense page: one-line title, no contents, chapters run on).",
+    "do (a dense page: a short title, no contents, chapters run on).",
 )
 @_config_option(
     "--min-font-size",
