@@ -522,9 +522,12 @@ def _with_layout_workers(command: Callable[..., Any]) -> Callable[..., Any]:
 def pdf(notes: Notes, output: Path | None, workers: Workers) -> Outcome:
     """Print the cheat-sheet to PDF."""
     from aipexport.exporters.pdf import write_pdf
+    from aipexport.progress import progress_line
 
     destination = output or _default_output(notes, ".pdf")
-    return Outcome(f"wrote {destination}", write_pdf(notes, destination, workers=workers))
+    with progress_line() as progress:
+        diagnostics = write_pdf(notes, destination, workers=workers, progress=progress)
+    return Outcome(f"wrote {destination}", diagnostics)
 
 
 def main() -> None:

@@ -47,11 +47,12 @@ CODES: dict[str, str] = {
     "AIP050": "no available font has a glyph for a character",
     "AIP051": "the PDF renderer reported a problem",
     "AIP052": "the page refused a resource outside the notes' images and the templates",
+    "AIP053": "the PDF was printed in a single pass: WeasyPrint's or pypdf's internals differ",
     "AIP060": "a formula could not be drawn and is shown as TeX",
 }
 
 #: The codes that are notes: the tool did what the notes meant, and there is nothing to fix.
-NOTE_CODES: frozenset[str] = frozenset({"AIP010", "AIP040", "AIP042"})
+NOTE_CODES: frozenset[str] = frozenset({"AIP010", "AIP040", "AIP042", "AIP053"})
 
 
 def severity_of(code: str) -> Severity:

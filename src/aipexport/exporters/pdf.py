@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
@@ -25,10 +26,12 @@ from aipexport.exporters.html import MATH_CACHE_DIR, Page, render_page
 from aipexport.exporters.pdf_chapters import (
     DocumentLayout,
     Job,
+    Progress,
     Workers,
     chapters_of,
     print_by_chapters,
 )
+from aipexport.exporters.pdf_contracts import differences
 from aipexport.exporters.pdf_pages import LINK_LEFT_OUT
 from aipexport.model import SourceLocation
 from aipexport.outputs import write_atomically
@@ -47,6 +50,7 @@ def write_pdf(
     single_pass: bool = False,
     cache_dir: Path | None = None,
     workers: Workers | int | None = None,
+    progress: Progress | None = None,
 ) -> list[Diagnostic]:
     """Print the cheat-sheet of ``notes`` to ``destination``; return what was noticed.
 
@@ -60,7 +64,11 @@ def write_pdf(
     layout is kept in ``cache_dir`` (default :data:`CACHE_DIR` beside ``destination``) for
     the next build; see :mod:`aipexport.exporters.pdf_chapters`. With ``single_pass``, or
     templates that replace the page's structure, WeasyPrint prints the whole page at once;
-    both ways give the same pages.
+    both ways give the same pages. So does an installed WeasyPrint or pypdf whose internals
+    differ from those the chapter-by-chapter print relies on (checked first, on the workers:
+    see :mod:`aipexport.exporters.pdf_contracts`), with an AIP053 note that says what
+    differs. ``progress`` is told how the chapter-by-chapter print gets on (see
+    :class:`~aipexport.exporters.pdf_chapters.Progress`).
     """
     page = render_page(notes, lambda path: path.as_uri(), destination.parent / MATH_CACHE_DIR)
     user_dir = notes.config.templates
@@ -74,21 +82,43 @@ def write_pdf(
     )
     chapter_count = len(notes.deck.chapters) + (1 if notes.deck.intro else 0)
     cut = None if single_pass else chapters_of(page.html, user_dir, chapter_count)
-    if cut is None:
-        pdf, layouts = _print_in_one_pass(job(page.html))
-    else:
-        with contextlib.ExitStack() as stack:
+    noticed: list[Diagnostic] = []
+    with contextlib.ExitStack() as stack:
+        if cut is not None:
             if not isinstance(workers, Workers):
                 workers = stack.enter_context(Workers.started(workers))
+            # Checked where WeasyPrint is imported: this process does not import it.
+            differ = workers.submit(differences).result()
+            if differ:
+                noticed.append(_not_the_known_libraries(differ))
+                cut = None
+        if cut is None:
+            pdf, layouts = _print_in_one_pass(job(page.html))
+        else:
+            assert isinstance(workers, Workers)
             pdf, layouts = print_by_chapters(
                 cut,
                 page.layout,
                 job,
                 cache_dir=destination.parent / CACHE_DIR if cache_dir is None else cache_dir,
                 workers=workers,
+                progress=progress,
             )
     write_atomically(destination, lambda path: path.write_bytes(pdf))
-    return [*page.diagnostics, *_diagnostics(layouts, notes, page)]
+    return [*page.diagnostics, *noticed, *_diagnostics(layouts, notes, page)]
+
+
+def _not_the_known_libraries(differ: Sequence[str]) -> Diagnostic:
+    """AIP053: the fast path was not taken, because of what ``differ`` says."""
+    shown = "; ".join(differ[:3]) + (f"; and {len(differ) - 3} more" if len(differ) > 3 else "")
+    return Diagnostic(
+        None,
+        "AIP053",
+        "the installed WeasyPrint or pypdf is not the one the chapter-by-chapter print "
+        f"knows ({shown}): the page was printed in a single pass, more slowly, with the "
+        "same pages",
+        "note",
+    )
 
 
 def _print_in_one_pass(job: Job) -> tuple[bytes, list[DocumentLayout]]:

@@ -74,6 +74,10 @@ if TYPE_CHECKING:
     #: A bookmark, the bookmarks under it, and whether it shows them (open).
     _Outline: TypeAlias = tuple[DictionaryObject, list["_Outline"], bool]
 
+#: Told how a print gets on, in a few words (``chapters 3/7 laid out``); see
+#: :mod:`aipexport.progress`.
+Progress = Callable[[str], None]
+
 #: Bump when what a cache entry holds, or how it is made, changes.
 _CACHE_FORMAT = 5
 #: Cache entries not used for this long are removed (every edit leaves one behind).
@@ -470,8 +474,11 @@ class Workers:
 
 
 def _warm_up() -> None:
-    """Import WeasyPrint (a worker's first layout would otherwise pay for it)."""
-    import weasyprint  # noqa: F401
+    """Import WeasyPrint and check its internals (a worker's first layout would otherwise
+    pay for both: the check, once per process, is also a first small layout)."""
+    from aipexport.exporters.pdf_contracts import differences
+
+    differences()
 
 
 def cores() -> int:
@@ -542,9 +549,11 @@ def print_by_chapters(
     job: Callable[[str], Job],
     cache_dir: Path | None,
     workers: Workers,
+    progress: Progress | None = None,
 ) -> tuple[bytes, list[DocumentLayout]]:
     """The PDF of ``cut``, printed on pages of ``layout`` (``job(html)`` says how to lay a
-    document out) by ``workers``, and every layout made for it (for their logs)."""
+    document out) by ``workers``, and every layout made for it (for their logs).
+    ``progress`` is told each chapter laid out (or found in the cache) and the join."""
     anchors = {html.unescape(name) for name in _ID.findall(cut.head + cut.front)}
     anchors.update(html.unescape(name) for chapter in cut.chapters for name in _ID.findall(chapter))
 
@@ -555,12 +564,20 @@ def print_by_chapters(
 
     # The chapters' pages are put together while the others are laid out.
     joined = Join()
+    ready: list[int] = []
+
+    def place(index: int, chapter: DocumentLayout) -> None:
+        joined.place(index + 1, chapter)
+        ready.append(index)
+        if progress is not None:
+            progress(f"chapters {len(ready)}/{len(cut.chapters)} laid out")
+
     chapters = lay_out_all(
         [job_linking(document) for document in cut.chapter_documents()],
         cache_dir,
         workers,
         chapters=True,
-        ready=lambda index, chapter: joined.place(index + 1, chapter),
+        ready=place,
     )
     front_pages = _front_page_guess(cut, layout)
     while True:
@@ -581,6 +598,8 @@ def print_by_chapters(
         front_pages = len(front.pages)
     _cache_prune(cache_dir)
     joined.place(0, front)
+    if progress is not None:
+        progress(f"joining {len(frame.pages)} pages")
     return joined.finish(frame), [frame, front, *chapters]
 
 
