@@ -29,19 +29,19 @@ are set a few to a text box (:func:`_leaders_in_runs`), within 0.03 pt of WeasyP
 places.
 
 This is the only module that uses WeasyPrint's internals, and it is written against
-WeasyPrint 70. With another version (see :func:`knows_weasyprint`), documents are laid out
-with the public :meth:`weasyprint.HTML.render`, in full, and lines are broken as WeasyPrint
-breaks them. WeasyPrint is imported only by the functions that lay out (in the layout
-processes), so the data classes here cost the command's own process nothing.
+WeasyPrint 70; :mod:`.pdf_contracts` checks each of them before a build relies on them.
+Where one differs (see :func:`knows_weasyprint`), :func:`aipexport.exporters.pdf.write_pdf`
+prints in a single pass with :func:`print_whole`, and the functions here lay documents out
+with the public :meth:`weasyprint.HTML.render`, in full, without the shortcuts. WeasyPrint
+is imported only by the functions that lay out (in the layout processes), so the data
+classes here cost the command's own process nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
-import functools
 import hashlib
-import inspect
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -76,22 +76,12 @@ _TEXT_PROPERTIES = (
     "word_break", "word_spacing",
 )  # fmt: skip
 
-#: The parameters of WeasyPrint's ``split_first_line``, which :func:`_lines_reused` answers.
-_SPLIT_FIRST_LINE = [
-    *("text", "style", "context", "max_width", "justification_spacing"),
-    *("is_line_start", "minimum"),
-]
-
-
-@functools.cache
 def knows_weasyprint() -> bool:
-    """Whether the installed WeasyPrint is the one whose internals this module knows."""
-    import weasyprint
-    from weasyprint.layout import inline
+    """Whether the installed WeasyPrint has every internal this module relies on, as this
+    module knows it (and pypdf, for the join): see :mod:`.pdf_contracts`."""
+    from aipexport.exporters.pdf_contracts import differences
 
-    return weasyprint.__version__.split(".")[0] == "70" and (
-        list(inspect.signature(inline.split_first_line).parameters) == _SPLIT_FIRST_LINE
-    )
+    return not differences()
 
 
 #: Units on either side of an edit whose pages are laid out again, beyond those it touches:
@@ -448,6 +438,8 @@ def _written(
     ``anchors`` of other pages are kept, as links to named destinations, which the joined PDF
     defines (WeasyPrint would drop a link to an anchor its document does not have)."""
     printed = []
+    # The subsets' names come from WeasyPrint's private font data: only where it is known.
+    finisher = _name_font_subsets if knows_weasyprint() else None
     for number, page in enumerate(document.pages):
         marks = [Mark(name, x, y) for name, (x, y, *_) in page.anchors.items()]
         marks += [
@@ -465,7 +457,7 @@ def _written(
         page.bookmarks = []
         try:
             with _text_layouts_kept(), _font_dates_fixed(), collected_log() as records:
-                pdf = document.copy([page]).write_pdf(finisher=_name_font_subsets)
+                pdf = document.copy([page]).write_pdf(finisher=finisher)
         finally:
             page.anchors, page.bookmarks = own, bookmarks
         laid_out = logged[number] if number < len(logged) else []
