@@ -76,6 +76,7 @@ _TEXT_PROPERTIES = (
     "word_break", "word_spacing",
 )  # fmt: skip
 
+
 def knows_weasyprint() -> bool:
     """Whether the installed WeasyPrint has every internal this module relies on, as this
     module knows it (and pypdf, for the join): see :mod:`.pdf_contracts`."""
