@@ -15,7 +15,7 @@ own, and the PDF is put together from them (:func:`print_by_chapters`):
    cached beside the PDF (in ``.aipexport-cache/pdf/``) under a hash of all that shapes its
    layout: its HTML (stylesheet included), the bytes of the files it loads (fonts, images),
    the anchors its links lead to, the options and the versions of aipexport, WeasyPrint,
-   pydyf and fontTools. After an edit only the
+   pydyf and fontTools, and the system's fonts. After an edit only the
    edited chapter is laid out, and only from the first page the edit can change to the first
    page after it that starts as it did before (:mod:`.pdf_pages`): the cache also keeps the
    last layout of each chapter, with where its pages start.
@@ -333,6 +333,32 @@ def _program_versions() -> tuple[str, ...]:
     return tuple(version(program) for program in ("weasyprint", "pydyf", "fonttools"))
 
 
+#: Where fontconfig finds the system's fonts (its default configuration on Linux, and macOS's
+#: font folders).
+_FONT_DIRECTORIES = (
+    *("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts"),
+    *("/Library/Fonts", "~/Library/Fonts", "/System/Library/Fonts"),
+)
+
+
+@functools.cache
+def _installed_fonts() -> str:
+    """A fingerprint of the system's fonts, which draw the characters the shipped fonts lack:
+    the fontconfig settings in the environment, and the modification time of each font
+    directory and of each directory in it (installing or removing a font changes its
+    directory's). A chapter laid out before a font for its Korean was installed would
+    otherwise keep its empty boxes in the cache."""
+    data_home = os.environ.get("XDG_DATA_HOME") or "~/.local/share"
+    directories = (*_FONT_DIRECTORIES, os.path.join(data_home, "fonts"))
+    found = [f"{name}={os.environ.get(name, '')}" for name in sorted(os.environ)]
+    found = [entry for entry in found if entry.startswith("FONTCONFIG")]
+    for top in directories:
+        for directory, _, _ in os.walk(os.path.expanduser(top)):
+            with contextlib.suppress(OSError):
+                found.append(f"{directory}:{os.stat(directory).st_mtime_ns}")
+    return hashlib.sha256("\n".join(found).encode("utf-8", "surrogateescape")).hexdigest()
+
+
 def _digest(job: Job, options: str, *parts: str) -> str:
     """A hash of ``parts`` and of all else a layout of ``job`` depends on: the cache format,
     the programs' versions, ``options``, the base URL, the anchors its links lead to, and
@@ -342,6 +368,7 @@ def _digest(job: Job, options: str, *parts: str) -> str:
         str(_CACHE_FORMAT),
         __version__,
         *_program_versions(),
+        _installed_fonts(),
         options,
         job.base_url,
         str(len(job.anchors)),
