@@ -121,8 +121,11 @@ pdf-libraries: ## Install the shared libraries the PDF needs (Debian, Ubuntu), w
 test: lint system-packages pdf-libraries ## Lint, then run the whole test suite
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.installed pdf-libraries ## Time the builds (medians, peak memory) and update the README table
-	$(BIN)/python benchmarks/bench.py
+# The sets of real notes the bench builds, one a subdirectory (left out when missing).
+CORPORA ?= ../shared/corpora
+
+bench: $(VENV)/.installed pdf-libraries ## Time the builds on the notes and real sets (CORPORA=dir) and update the README
+	$(BIN)/python benchmarks/bench.py --corpora "$(CORPORA)"
 
 fuzz: $(VENV)/.installed-test ## Fuzz the parser and the deck with many random notes (minutes)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/hostile/test_fuzz.py
