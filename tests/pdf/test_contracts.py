@@ -13,6 +13,7 @@ import weasyprint.layout
 import weasyprint.layout.page
 from pypdf import PdfWriter
 
+from aipexport.exporters import pdf_pages
 from aipexport.exporters.pdf import write_pdf
 from aipexport.exporters.pdf_contracts import differences
 from aipexport.exporters.pdf_pages import knows_weasyprint
@@ -71,6 +72,14 @@ def test_a_changed_signature_is_named(fresh_check: None, monkeypatch: pytest.Mon
         "weasyprint.layout.inline.strut is missing",
         "pypdf.PdfWriter._add_object takes (self, obj, generation), not (self, obj)",
     )
+
+
+def test_a_style_property_the_line_memo_does_not_compare_is_named(
+    fresh_check: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    known = tuple(name for name in pdf_pages._TEXT_PROPERTIES if name != "hyphens")
+    monkeypatch.setattr(pdf_pages, "_TEXT_PROPERTIES", known)
+    assert differences() == ("WeasyPrint's text module reads hyphens of a style",)
 
 
 def test_changed_data_is_named(fresh_check: None, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,10 +5,12 @@ and replace private functions of WeasyPrint 70 and read its private data; the jo
 (:mod:`.pdf_chapters`) adds objects to a PDF with pypdf's private ``PdfWriter._add_object``.
 Nothing in those libraries promises these stay, so :func:`differences` checks each before a
 build uses them: the name and parameters of every private function or method called or
-replaced (:data:`_SIGNATURES`), then the shapes of the data read, on a small document laid
-out the way the fast path lays one out (:func:`_weasyprint_probe`). When anything differs,
-the page is printed in a single pass with WeasyPrint's public API alone (AIP053 says what
-differs). ``pyproject.toml`` caps both libraries at the versions checked here.
+replaced (:data:`_SIGNATURES`), the style properties WeasyPrint's text module reads (which
+the line-break memo compares styles by), then the shapes of the data read, on a small
+document laid out the way the fast path lays one out (:func:`_weasyprint_probe`). When
+anything differs, the page is printed in a single pass with WeasyPrint's public API alone
+(AIP053 says what differs). ``pyproject.toml`` caps both libraries at the versions checked
+here.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 #: The WeasyPrint release whose internals the fast path was written against.
@@ -92,6 +96,9 @@ _PYPDF_SIGNATURES: tuple[tuple[str, tuple[str, ...]], ...] = (("_add_object", ("
 #: ``context.page_maker``), which :func:`.pdf_pages.print_paged` writes.
 _REMAKE_STATE = frozenset({"content_changed", "pages_wanted", "anchors", "content_lookups"})
 
+#: How WeasyPrint's text module reads a property of a computed style.
+_STYLE_READ = re.compile(r"style\[['\"](\w+)['\"]\]")
+
 #: The small document :func:`_weasyprint_probe` lays out: a chapter with a bookmark and text.
 _PROBE_HTML = (
     '<section class="chapter"><h2 style="bookmark-level: 1">Probe</h2><p>Text</p></section>'
@@ -114,10 +121,28 @@ def _weasyprint_differences() -> list[str]:
         found.append(f"WeasyPrint {weasyprint.__version__} is not {WEASYPRINT_MAJOR}")
     for module, name, parameters in _SIGNATURES:
         found.extend(_signature_differs(f"{module}.{name}", _lookup(module, name), parameters))
+    found.extend(_text_properties_differ())
     if not found:
         # The shapes of the data are worth checking only where the functions are there.
         found.extend(_weasyprint_probe())
     return found
+
+
+def _text_properties_differ() -> list[str]:
+    """Whether WeasyPrint's text module reads a property of a style that
+    :data:`.pdf_pages._TEXT_PROPERTIES` does not list (two styles alike in those would get
+    one answer to breaking a line, wrongly): it reads them as ``style['name']``."""
+    import weasyprint.text.line_break
+
+    from aipexport.exporters.pdf_pages import _TEXT_PROPERTIES
+
+    read: set[str] = set()
+    for source in Path(weasyprint.text.line_break.__file__).parent.glob("*.py"):
+        read.update(_STYLE_READ.findall(source.read_text(encoding="utf-8")))
+    if not read:
+        return ["WeasyPrint's text module reads no style property as style['name']"]
+    unknown = sorted(read - set(_TEXT_PROPERTIES))
+    return [f"WeasyPrint's text module reads {', '.join(unknown)} of a style"] if unknown else []
 
 
 def _pypdf_differences() -> list[str]:
