@@ -20,7 +20,7 @@ Measured:
   the targets: cold at most 0.5x naive, rebuild at most 0.2x naive, cold at most 60 s per MB
   of Markdown. Medians of three runs for sets under 100 KB of Markdown, one run for larger;
 * ``shortcuts``: what each of the layout's shortcuts (:mod:`aipexport.exporters.pdf_pages`)
-  saves of the cold ``aipexport pdf``, each switched off in turn
+  saves of the cold ``aipexport pdf``'s processor time, each switched off in turn
   (``benchmarks/shortcut_off.py``), runs interleaved, on the notes and three real sets.
 
 It prints tables, writes ``build/bench.json`` (``machine``, ``load``, ``versions``, ``runs``:
@@ -38,6 +38,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -88,7 +89,10 @@ class SetRun:
 
 @dataclass(frozen=True)
 class ShortcutRun:
-    """A cold ``aipexport pdf`` of a set with every shortcut and with ``shortcut`` off."""
+    """A cold ``aipexport pdf`` of a set with every shortcut and with ``shortcut`` off: the
+    processor time of the command and its layout processes (median of ``runs``). Processor
+    time, not wall time: it is what a shortcut saves, and others' load on a shared machine
+    changes it far less."""
 
     shortcut: str
     name: str
@@ -273,6 +277,14 @@ def _measure(
 
 def _timed(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Wall time of one process, and the peak of its and its children's resident memory."""
+    elapsed, peak, _ = _timed_with_cpu(args, env)
+    return elapsed, peak
+
+
+def _timed_with_cpu(args: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall time of one process, the peak of its and its children's resident memory, and
+    the processor time they took (user and system, the children's too)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = [0]
@@ -291,7 +303,9 @@ def _timed(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{stderr.decode()[-2000:]}")
-    return elapsed, round(peak[0] / 1024, 1)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, round(peak[0] / 1024, 1), cpu
 
 
 def _tree_rss(pid: int) -> int:
@@ -446,7 +460,7 @@ def _measure_shortcuts(
     for _ in range(count):
         for variant, args in variants.items():
             _cold(notes, out)()
-            times[variant].append(_timed(args, env)[0])
+            times[variant].append(_timed_with_cpu(args, env)[2])
     with_s = statistics.median(times[""])
     return [
         ShortcutRun(shortcut, name, count, round(with_s, 3), round(statistics.median(t), 3))
@@ -524,7 +538,7 @@ def _times(value: float | None) -> str:
 def shortcuts_table(record: dict) -> str:
     """The README's table of what each layout shortcut saves of the cold build."""
     lines = [
-        "| Shortcut | Set | Cold with all | Without it | Saves |",
+        "| Shortcut | Set | Cold with all (CPU) | Without it (CPU) | Saves |",
         "| --- | --- | ---: | ---: | ---: |",
     ]
     for run in record["shortcuts"]:
@@ -535,8 +549,10 @@ def shortcuts_table(record: dict) -> str:
         )
     lines += [
         "",
-        "Saves: the time the build takes without the shortcut, beyond the build with every "
-        "shortcut, as a share of the latter. Runs interleaved; medians of 3 for the notes.",
+        "Processor time of the cold `aipexport pdf` and its layout processes (steadier than "
+        "wall time on a shared machine). Saves: what the build takes without the shortcut "
+        "beyond the build with every shortcut, as a share of the latter. Runs interleaved; "
+        "medians of 3 for the notes.",
     ]
     return "\n".join(lines)
 
