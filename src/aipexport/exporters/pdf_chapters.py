@@ -350,8 +350,7 @@ def _installed_fonts() -> str:
     otherwise keep its empty boxes in the cache."""
     data_home = os.environ.get("XDG_DATA_HOME") or "~/.local/share"
     directories = (*_FONT_DIRECTORIES, os.path.join(data_home, "fonts"))
-    found = [f"{name}={os.environ.get(name, '')}" for name in sorted(os.environ)]
-    found = [entry for entry in found if entry.startswith("FONTCONFIG")]
+    found = [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("FONTCONFIG")]
     for top in directories:
         for directory, _, _ in os.walk(os.path.expanduser(top)):
             with contextlib.suppress(OSError):
