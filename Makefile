@@ -25,7 +25,8 @@ export SOURCE_DATE_EPOCH
 .PHONY: help check cards anki sync html pdf dist test fuzz bench bench-sync bench-watch watch lint goldens system-packages pdf-libraries clean
 
 # Debian packages the tests need: Chromium draws the card faces (as Anki's own web view
-# does); setpriv (util-linux) runs permission checks as an unprivileged user.
+# does); setpriv (util-linux) runs permission checks as an unprivileged user; Noto Sans CJK
+# (fonts-noto-cjk) draws the Chinese, Japanese and Korean the PDF tests print.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Shared libraries the PDF needs, as soname:Debian package. WeasyPrint lays text out with
@@ -103,6 +104,9 @@ system-packages: ## Install the Debian packages the tests need, when missing
 	@command -v setpriv >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends util-linux; }
+	@[ -e /usr/share/fontconfig/conf.avail/70-fonts-noto-cjk.conf ] || { \
+	  $(SUDO) apt-get update && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fonts-noto-cjk; }
 
 pdf-libraries: ## Install the shared libraries the PDF needs (Debian, Ubuntu), when missing
 	@[ "$$(uname -s)" = Linux ] || exit 0; missing=""; \
@@ -120,8 +124,11 @@ pdf-libraries: ## Install the shared libraries the PDF needs (Debian, Ubuntu), w
 test: lint system-packages pdf-libraries ## Lint, then run the whole test suite
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.installed pdf-libraries ## Time the builds (medians, peak memory) and update the README table
-	$(BIN)/python benchmarks/bench.py
+# The sets of real notes the bench builds, one a subdirectory (left out when missing).
+CORPORA ?= ../shared/corpora
+
+bench: $(VENV)/.installed pdf-libraries ## Time the builds on the notes and real sets (CORPORA=dir) and update the README
+	$(BIN)/python benchmarks/bench.py --corpora "$(CORPORA)"
 
 bench-sync: $(VENV)/.installed-sync ## Time aipexport sync on the notes and ten times the notes
 	$(BIN)/python benchmarks/sync_bench.py

@@ -593,10 +593,13 @@ def _remember_sheet(ctx: click.Context, param: click.Parameter, value: str | Non
 def pdf(notes: Notes, output: Path | None, workers: Workers) -> Outcome:
     """Print the cheat-sheet to PDF."""
     from aipexport.exporters.pdf import write_fitted_pdf, write_pdf
+    from aipexport.progress import progress_line
 
     destination = output or _default_output(notes, ".pdf")
     if notes.config.pages is None:
-        return Outcome(f"wrote {destination}", write_pdf(notes, destination, workers=workers))
+        with progress_line() as progress:
+            diagnostics = write_pdf(notes, destination, workers=workers, progress=progress)
+        return Outcome(f"wrote {destination}", diagnostics)
     fitted, diagnostics = write_fitted_pdf(notes, destination, workers=workers)
     return Outcome(
         f"wrote {destination}: fitted into {_count(fitted.pages, 'page')} at "

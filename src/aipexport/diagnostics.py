@@ -47,7 +47,8 @@ CODES: dict[str, str] = {
     "AIP050": "no available font has a glyph for a character",
     "AIP051": "the PDF renderer reported a problem",
     "AIP052": "the page refused a resource outside the notes' images and the templates",
-    "AIP053": "the PDF was printed in a single pass (slower): a template needs it",
+    "AIP053": "the PDF was printed in a single pass (slower): a template of one's own needs it, "
+    "or WeasyPrint's or pypdf's internals are not the ones the fast path knows",
     "AIP060": "a formula could not be drawn and is shown as TeX",
 }
 

@@ -325,7 +325,7 @@ def test_the_notes_print_as_in_a_single_pass(printed: Printed, tmp_path: Path) -
     plain = tmp_path / "plain.pdf"
     write_pdf(printed.notes, plain, single_pass=True)
     _assert_same_pages(printed.path, plain)
-    # The contents' dots, drawn a few at a time, stay where WeasyPrint puts them one by one.
+    # The contents' dots, laid out page by page, stay where a single pass puts them.
     fast_dots, plain_dots = _leader_dots(printed.path), _leader_dots(plain)
     assert len(fast_dots) == len(plain_dots) > 1000
     assert max(abs(a - b) for a, b in zip(fast_dots, plain_dots, strict=True)) < 0.05

@@ -102,13 +102,13 @@ def measure(job: Job, pdf_up_to: int) -> Measure:
         OPTIONS,
         _as_records,
         _font_dates_fixed,
+        _lines_reused,
         _links_off_the_page_left_out,
-        _shortcuts,
         collected_log,
     )
 
     fetcher = ConfinedFetcher(files=job.files, directories=job.directories)
-    with _shortcuts(), collected_log() as logged:
+    with _lines_reused(), collected_log() as logged:
         document = HTML(string=job.html, base_url=job.base_url, url_fetcher=fetcher).render(
             **OPTIONS
         )

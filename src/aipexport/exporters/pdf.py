@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,10 +27,12 @@ from aipexport.exporters.html import MATH_CACHE_DIR, Page, render_page
 from aipexport.exporters.pdf_chapters import (
     DocumentLayout,
     Job,
+    Progress,
     Workers,
     print_by_chapters,
     refusal,
 )
+from aipexport.exporters.pdf_contracts import differences
 from aipexport.exporters.pdf_pages import LINK_LEFT_OUT
 from aipexport.model import SourceLocation
 from aipexport.outputs import write_atomically
@@ -52,6 +54,7 @@ def write_pdf(
     single_pass: bool = False,
     cache_dir: Path | None = None,
     workers: Workers | int | None = None,
+    progress: Progress | None = None,
 ) -> list[Diagnostic]:
     """Print the cheat-sheet of ``notes`` to ``destination``; return what was noticed.
 
@@ -65,24 +68,39 @@ def write_pdf(
     layout is kept in ``cache_dir`` (default :data:`CACHE_DIR` beside ``destination``) for
     the next build; see :mod:`aipexport.exporters.pdf_chapters`. With ``single_pass``, or
     templates that replace the page's structure, WeasyPrint prints the whole page at once;
-    both ways give the same pages (AIP053 says why a page is printed in a single pass).
+    both ways give the same pages (AIP053 says why a page is printed in a single pass). So
+    does an installed WeasyPrint or pypdf whose internals differ from those the
+    chapter-by-chapter print relies on (checked first, on the workers: see
+    :mod:`aipexport.exporters.pdf_contracts`), with an AIP053 note that says what differs.
+    ``progress`` is told how the chapter-by-chapter print gets on (see
+    :class:`~aipexport.exporters.pdf_chapters.Progress`).
     """
     page = render_page(notes, lambda path: path.as_uri(), destination.parent / MATH_CACHE_DIR)
     user_dir = notes.config.templates
     job = _job_for(notes)
     reason = None if single_pass else refusal(page.parts, user_dir)
-    if single_pass or reason is not None:
-        pdf, layouts = _print_in_one_pass(job(page.html))
-    else:
-        with contextlib.ExitStack() as stack:
+    by_chapters = not single_pass and reason is None
+    noticed: list[Diagnostic] = []
+    with contextlib.ExitStack() as stack:
+        if by_chapters:
             if not isinstance(workers, Workers):
                 workers = stack.enter_context(Workers.started(workers))
+            # Checked where WeasyPrint is imported: this process does not import it.
+            differ = workers.submit(differences).result()
+            if differ:
+                noticed.append(_not_the_known_libraries(differ))
+                by_chapters = False
+        if not by_chapters:
+            pdf, layouts = _print_in_one_pass(job(page.html))
+        else:
+            assert isinstance(workers, Workers)
             pdf, layouts = print_by_chapters(
                 page.parts,
                 page.layout,
                 job,
                 cache_dir=destination.parent / CACHE_DIR if cache_dir is None else cache_dir,
                 workers=workers,
+                progress=progress,
             )
     write_atomically(destination, lambda path: path.write_bytes(pdf))
     # Said only when a faster print was possible: never for notes without chapters.
@@ -91,7 +109,20 @@ def write_pdf(
         if reason is not None and page.parts.documents
         else []
     )
-    return [*page.diagnostics, *one_pass, *_diagnostics(layouts, notes, page)]
+    return [*page.diagnostics, *one_pass, *noticed, *_diagnostics(layouts, notes, page)]
+
+
+def _not_the_known_libraries(differ: Sequence[str]) -> Diagnostic:
+    """AIP053: the fast path was not taken, because of what ``differ`` says."""
+    shown = "; ".join(differ[:3]) + (f"; and {len(differ) - 3} more" if len(differ) > 3 else "")
+    return Diagnostic(
+        None,
+        "AIP053",
+        "the installed WeasyPrint or pypdf is not the one the chapter-by-chapter print "
+        f"knows ({shown}): the page was printed in a single pass, more slowly, with the "
+        "same pages",
+        "note",
+    )
 
 
 def write_fitted_pdf(
@@ -186,7 +217,8 @@ def _diagnostics(layouts: list[DocumentLayout], notes: Notes, page: Page) -> lis
                 first.location,
                 "AIP050",
                 f"no available font has {len(rest)} more characters, the first here: "
-                f"{' '.join(rest[:20])}{' …' if len(rest) > 20 else ''}",
+                f"{' '.join(rest[:20])}{' …' if len(rest) > 20 else ''}; they print as empty "
+                f"boxes: {_font_advice(rest[0], 'fonts that cover them')}",
             )
         )
     for url, reason in refused.items():
@@ -204,8 +236,27 @@ def _missing_glyph(character: str, notes: Notes) -> Diagnostic:
         location,
         "AIP050",
         f"no available font has '{character}' (U+{ord(character):04X} {name}){more}; "
-        "it prints as an empty box: install a font that covers it",
+        f"it prints as an empty box: {_font_advice(character)}",
     )
+
+
+#: The characters of Chinese, Japanese and Korean (Hangul, kana, ideographs, their
+#: punctuation and full-width forms), which the shipped fonts lack and notes often hold; the
+#: Debian package (Ubuntu's too) with fonts for all of them.
+_CJK_RANGES = (
+    *((0x1100, 0x11FF), (0x2E80, 0x33FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF)),
+    *((0xA960, 0xA97F), (0xAC00, 0xD7FF), (0xF900, 0xFAFF), (0xFE30, 0xFE4F)),
+    *((0xFF00, 0xFFEF), (0x20000, 0x3134F)),
+)
+_CJK_PACKAGE = "fonts-noto-cjk"
+
+
+def _font_advice(character: str, what: str = "a font that covers it") -> str:
+    """What to install for ``character``: ``what``, and the Debian package that has it when
+    it is known."""
+    if any(low <= ord(character) <= high for low, high in _CJK_RANGES):
+        return f"install {what} ({_CJK_PACKAGE} on Debian and Ubuntu)"
+    return f"install {what}"
 
 
 def _link_left_out(href: str, notes: Notes) -> Diagnostic:

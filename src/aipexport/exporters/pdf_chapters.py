@@ -16,7 +16,7 @@ its own (:class:`~aipexport.exporters.html.Parts`), and the PDF is put together 
    cached beside the PDF (in ``.aipexport-cache/pdf/``) under a hash of all that shapes its
    layout: its HTML (stylesheet included), the bytes of the files it loads (fonts, images),
    the anchors its links lead to, the options and the versions of aipexport, WeasyPrint,
-   pydyf and fontTools. After an edit only the
+   pydyf and fontTools, and the system's fonts. After an edit only the
    edited chapter is laid out, and only from the first page the edit can change to the first
    page after it that starts as it did before (:mod:`.pdf_pages`): the cache also keeps the
    last layout of each chapter that is a run of its own, with where its pages start (a run
@@ -78,6 +78,10 @@ if TYPE_CHECKING:
 
     #: A bookmark, the bookmarks under it, and whether it shows them (open).
     _Outline: TypeAlias = tuple[DictionaryObject, list["_Outline"], bool]
+
+#: Told how a print gets on, in a few words (``chapters 3/7 laid out``); see
+#: :mod:`aipexport.progress`.
+Progress = Callable[[str], None]
 
 #: Bump when what a cache entry holds, or how it is made, changes.
 _CACHE_FORMAT = 5
@@ -304,6 +308,31 @@ def _program_versions() -> tuple[str, ...]:
     return tuple(version(program) for program in ("weasyprint", "pydyf", "fonttools"))
 
 
+#: Where fontconfig finds the system's fonts (its default configuration on Linux, and macOS's
+#: font folders).
+_FONT_DIRECTORIES = (
+    *("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts"),
+    *("/Library/Fonts", "~/Library/Fonts", "/System/Library/Fonts"),
+)
+
+
+@functools.cache
+def _installed_fonts() -> str:
+    """A fingerprint of the system's fonts, which draw the characters the shipped fonts lack:
+    the fontconfig settings in the environment, and the modification time of each font
+    directory and of each directory in it (installing or removing a font changes its
+    directory's). A chapter laid out before a font for its Korean was installed would
+    otherwise keep its empty boxes in the cache."""
+    data_home = os.environ.get("XDG_DATA_HOME") or "~/.local/share"
+    directories = (*_FONT_DIRECTORIES, os.path.join(data_home, "fonts"))
+    found = [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("FONTCONFIG")]
+    for top in directories:
+        for directory, _, _ in os.walk(os.path.expanduser(top)):
+            with contextlib.suppress(OSError):
+                found.append(f"{directory}:{os.stat(directory).st_mtime_ns}")
+    return hashlib.sha256("\n".join(found).encode("utf-8", "surrogateescape")).hexdigest()
+
+
 def _digest(job: Job, options: str, *parts: str) -> str:
     """A hash of ``parts`` and of all else a layout of ``job`` depends on: the cache format,
     the programs' versions, ``options``, the base URL, the anchors its links lead to, and
@@ -313,6 +342,7 @@ def _digest(job: Job, options: str, *parts: str) -> str:
         str(_CACHE_FORMAT),
         __version__,
         *_program_versions(),
+        _installed_fonts(),
         options,
         job.base_url,
         str(len(job.anchors)),
@@ -445,8 +475,11 @@ class Workers:
 
 
 def _warm_up() -> None:
-    """Import WeasyPrint (a worker's first layout would otherwise pay for it)."""
-    import weasyprint  # noqa: F401
+    """Import WeasyPrint and check its internals (a worker's first layout would otherwise
+    pay for both: the check, once per process, is also a first small layout)."""
+    from aipexport.exporters.pdf_contracts import differences
+
+    differences()
 
 
 def cores() -> int:
@@ -521,10 +554,12 @@ def print_by_chapters(
     job: Callable[[str], Job],
     cache_dir: Path | None,
     workers: Workers,
+    progress: Progress | None = None,
 ) -> tuple[bytes, list[DocumentLayout]]:
     """The PDF of ``parts`` (which :func:`refusal` accepts), printed on pages of ``layout``
     (``job(html)`` says how to lay a document out) by ``workers``, and every layout made for
-    it (for their logs)."""
+    it (for their logs). ``progress`` is told each run of chapters laid out (or found in the
+    cache) and the join."""
     documents = [_with_style(document.html, _NO_MARGIN_BOXES) for document in parts.documents]
     anchors = {
         html.unescape(name)
@@ -549,12 +584,20 @@ def print_by_chapters(
     ]
     # The chapters' pages are put together while the others are laid out.
     joined = Join()
+    ready: list[int] = []
+
+    def place(index: int, chapter: DocumentLayout) -> None:
+        joined.place(index + 1, chapter)
+        ready.append(index)
+        if progress is not None:
+            progress(f"chapters {len(ready)}/{len(documents)} laid out")
+
     chapters = lay_out_all(
         jobs,
         cache_dir,
         workers,
         lineages=lineages,
-        ready=lambda index, chapter: joined.place(index + 1, chapter),
+        ready=place,
     )
     front_pages = _front_page_guess(parts, layout)
     while True:
@@ -575,6 +618,8 @@ def print_by_chapters(
         front_pages = len(front.pages)
     _cache_prune(cache_dir)
     joined.place(0, front)
+    if progress is not None:
+        progress(f"joining {len(frame.pages)} pages")
     return joined.finish(frame), [frame, front, *chapters]
 
 

@@ -20,31 +20,30 @@ Each page is written as a PDF of its own, so a page is the same bytes however it
 out, and its font subsets hold its own glyphs (and are named after them, since viewers cache
 fonts by name).
 
-While a document is laid out, :func:`_shortcuts` answers what WeasyPrint works out again
-and again with the answer it found before: a text's line breaks and a line's strut, for
-styles alike in what the text module reads (:func:`_lines_reused`), and a box's used sizes
-and flow, for boxes of one style (:func:`_used_values_reused`). Each answer is the one
-WeasyPrint would find, so the pages are those of a plain layout. A contents leader's dots
-are set a few to a text box (:func:`_leaders_in_runs`), within 0.03 pt of WeasyPrint's
-places.
+While a document is laid out, :func:`_lines_reused` answers what WeasyPrint works out
+again and again with the answer it found before: a text's line breaks and a line's strut,
+for styles alike in what the text module reads. Each answer is the one WeasyPrint would
+find, so the pages are those of a plain layout. (Other shortcuts, measured by ``make
+bench``, saved less than a tenth of the print and were dropped: each private function
+replaced is one more that a WeasyPrint release may change.)
 
 This is the only module that uses WeasyPrint's internals, and it is written against
-WeasyPrint 70. With another version (see :func:`knows_weasyprint`), documents are laid out
-with the public :meth:`weasyprint.HTML.render`, in full, and lines are broken as WeasyPrint
-breaks them. WeasyPrint is imported only by the functions that lay out (in the layout
-processes), so the data classes here cost the command's own process nothing.
+WeasyPrint 70; :mod:`.pdf_contracts` checks each of them before a build relies on them.
+Where one differs (see :func:`knows_weasyprint`), :func:`aipexport.exporters.pdf.write_pdf`
+prints in a single pass with :func:`print_whole`, and the functions here lay documents out
+with the public :meth:`weasyprint.HTML.render`, in full, without the shortcuts. WeasyPrint
+is imported only by the functions that lay out (in the layout processes), so the data
+classes here cost the command's own process nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
-import functools
 import hashlib
-import inspect
 import logging
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -60,9 +59,6 @@ OPTIONS = {"presentational_hints": True}
 #: A WeasyPrint log record: message template, message, arguments.
 Record = tuple[str, str, tuple[str, ...]]
 
-#: How many copies of a leader's pattern :func:`_leaders_in_runs` shapes as one text.
-_LEADER_RUN = 3
-
 #: Every property of a computed style that WeasyPrint 70's text module reads (its
 #: ``split_first_line`` depends on the style through these alone; a test checks the list
 #: against the installed WeasyPrint).
@@ -76,22 +72,13 @@ _TEXT_PROPERTIES = (
     "word_break", "word_spacing",
 )  # fmt: skip
 
-#: The parameters of WeasyPrint's ``split_first_line``, which :func:`_lines_reused` answers.
-_SPLIT_FIRST_LINE = [
-    *("text", "style", "context", "max_width", "justification_spacing"),
-    *("is_line_start", "minimum"),
-]
 
-
-@functools.cache
 def knows_weasyprint() -> bool:
-    """Whether the installed WeasyPrint is the one whose internals this module knows."""
-    import weasyprint
-    from weasyprint.layout import inline
+    """Whether the installed WeasyPrint has every internal this module relies on, as this
+    module knows it (and pypdf, for the join): see :mod:`.pdf_contracts`."""
+    from aipexport.exporters.pdf_contracts import differences
 
-    return weasyprint.__version__.split(".")[0] == "70" and (
-        list(inspect.signature(inline.split_first_line).parameters) == _SPLIT_FIRST_LINE
-    )
+    return not differences()
 
 
 #: Units on either side of an edit whose pages are laid out again, beyond those it touches:
@@ -177,7 +164,7 @@ def print_document(
     other pages (see :func:`_written`)."""
     from weasyprint import HTML
 
-    with _shortcuts(), collected_log() as records:
+    with _lines_reused(), collected_log() as records:
         document = HTML(string=html_text, base_url=base_url, url_fetcher=fetcher).render(**OPTIONS)
     return _written(document, anchors), _as_records(records)
 
@@ -203,7 +190,7 @@ def print_paged(
     from weasyprint.layout import initialize_page_maker
     from weasyprint.text.fonts import FontConfiguration
 
-    with _shortcuts(), collected_log() as records:
+    with _lines_reused(), collected_log() as records:
         html = HTML(string=html_text, base_url=base_url, url_fetcher=fetcher)
         options = {**DEFAULT_OPTIONS, **OPTIONS}
         font_config, counter_style = FontConfiguration(), CounterStyle()
@@ -448,6 +435,8 @@ def _written(
     ``anchors`` of other pages are kept, as links to named destinations, which the joined PDF
     defines (WeasyPrint would drop a link to an anchor its document does not have)."""
     printed = []
+    # The subsets' names come from WeasyPrint's private font data: only where it is known.
+    finisher = _name_font_subsets if knows_weasyprint() else None
     for number, page in enumerate(document.pages):
         marks = [Mark(name, x, y) for name, (x, y, *_) in page.anchors.items()]
         marks += [
@@ -464,8 +453,8 @@ def _written(
         }
         page.bookmarks = []
         try:
-            with _text_layouts_kept(), _font_dates_fixed(), collected_log() as records:
-                pdf = document.copy([page]).write_pdf(finisher=_name_font_subsets)
+            with _ellipses_drawn_alone(), _font_dates_fixed(), collected_log() as records:
+                pdf = document.copy([page]).write_pdf(finisher=finisher)
         finally:
             page.anchors, page.bookmarks = own, bookmarks
         laid_out = logged[number] if number < len(logged) else []
@@ -564,96 +553,6 @@ def _name_font_subsets(document: Any, pdf: pydyf.PDF) -> None:
                     entry[key] = names[entry[key]]
 
 
-@contextlib.contextmanager
-def _shortcuts() -> Iterator[None]:
-    """While a document is laid out, every shortcut this module takes through WeasyPrint's
-    layout; each gives the layout WeasyPrint gives without it."""
-    with _lines_reused(), _used_values_reused(), _leaders_in_runs():
-        yield
-
-
-#: The used values WeasyPrint's ``resolve_percentages`` sets on a box.
-_USED_VALUES = (
-    *("margin_left", "margin_right", "margin_top", "margin_bottom"),
-    *("padding_left", "padding_right", "padding_top", "padding_bottom"),
-    *("width", "min_width", "max_width", "height", "min_height", "max_height"),
-    *("border_top_width", "border_right_width", "border_bottom_width", "border_left_width"),
-)
-
-
-@contextlib.contextmanager
-def _used_values_reused() -> Iterator[None]:
-    """While a document is laid out, give a box the used values of its margins, paddings,
-    borders and sizes, and say whether it is in the normal flow, as they were found for an
-    earlier box of the same style.
-
-    WeasyPrint works both out again for every box each time it lays the box out (every
-    column balancing pass), from the box's computed style and its containing block's size
-    alone: about 54,000 and 310,000 times for the notes' chapters, a quarter of their layout
-    time under a profiler. Boxes made from one another share their style, so the answers can
-    be given again (which saves a tenth of the chapters' print).
-    A box whose borders collapse (a table's cell) has its border widths from the table
-    instead: its used values are always worked out.
-    """
-    if not knows_weasyprint():
-        yield
-        return
-    import sys
-
-    from weasyprint.formatting_structure import boxes
-    from weasyprint.layout import percent
-
-    resolve = percent.resolve_percentages
-    in_normal_flow: Callable[[Any], bool] = boxes.Box.is_in_normal_flow
-    used: dict[tuple[object, ...], tuple[object, tuple[object, ...] | None]] = {}
-    flows: dict[int, tuple[object, bool]] = {}
-
-    def resolve_percentages(box: Any, containing_block: Any) -> None:
-        if isinstance(containing_block, boxes.Box):
-            size = (containing_block.width, containing_block.height)
-        else:
-            size = tuple(containing_block)
-        key = (id(box.style), *size, isinstance(box, boxes.PageBox))
-        known = used.get(key)
-        if known is None:
-            resolve(box, containing_block)
-            collapse = box.style["border_collapse"] == "collapse"
-            values = None if collapse else tuple(getattr(box, name) for name in _USED_VALUES)
-            # Holding the style keeps its identity from being reused.
-            known = used[key] = (box.style, values)
-        elif known[1] is None:
-            resolve(box, containing_block)
-        else:
-            for name, value in zip(_USED_VALUES, known[1], strict=True):
-                setattr(box, name, value)
-
-    def is_in_normal_flow(box: Any) -> bool:
-        if "is_floated" in box.__dict__:
-            # A flex item is never floated, whatever its style says (WeasyPrint tells it so).
-            return in_normal_flow(box)
-        known = flows.get(id(box.style))
-        if known is None:
-            known = flows[id(box.style)] = (box.style, in_normal_flow(box))
-        return known[1]
-
-    # Each layout module holds the function under its own name.
-    modules = [
-        module
-        for name, module in sys.modules.items()
-        if name.startswith("weasyprint.layout")
-        and getattr(module, "resolve_percentages", None) is resolve
-    ]
-    for module in modules:
-        setattr(module, "resolve_percentages", resolve_percentages)  # noqa: B010
-    boxes.Box.is_in_normal_flow = is_in_normal_flow
-    try:
-        yield
-    finally:
-        for module in modules:
-            setattr(module, "resolve_percentages", resolve)  # noqa: B010
-        boxes.Box.is_in_normal_flow = in_normal_flow
-
-
 class _TextStyles:
     """What WeasyPrint's text module reads of computed styles: called with a style, the values
     of its :data:`_TEXT_PROPERTIES` and its font configuration, the same object for styles
@@ -696,8 +595,8 @@ def _lines_reused() -> Iterator[None]:
     its own, and so has each contents entry's leader. The text layout in an answer is then
     shared by the boxes made from it: drawing sets it up again with each box's own style,
     and gives a box that draws an ellipsis a layout of its own (see
-    :func:`_text_layouts_kept`). A line's strut (its
-    least height and baseline, from the font and line height) is answered the same way.
+    :func:`_ellipses_drawn_alone`). A line's strut (its least height and baseline, from the
+    font and line height) is answered the same way.
     """
     if not knows_weasyprint():
         yield
@@ -762,106 +661,32 @@ def _lines_reused() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _leaders_in_runs() -> Iterator[None]:
-    """While a document is laid out, fill each leader with text boxes that hold its pattern
-    a few times each, instead of one box for each time.
+def _ellipses_drawn_alone() -> Iterator[None]:
+    """While pages are drawn, give a text box that draws an ellipsis (``text-overflow`` or
+    ``line-clamp``) a text layout of its own.
 
-    WeasyPrint fills a leader (the dots between a contents entry and its page number) with
-    copies of one text box, one pattern width apart from the line's end: about 6,000 boxes
-    on the notes' contents pages, each laid out, stacked and drawn on its own. A run of
-    :data:`_LEADER_RUN` copies shaped as one text puts the same glyphs at nearly the same
-    places: WeasyPrint writes each glyph's advance in whole thousandths of an em, so the
-    glyphs of a run drift from where the copies would be by less than one thousandth of an
-    em per glyph before them in the run (0.03 pt for the notes' dots); a whole contents line
-    as one run would drift by 0.3 pt. A run whose width is not that of its
-    copies (kerning between two of them) keeps the copies.
-    """
-    if not knows_weasyprint():
-        yield
-        return
-    from weasyprint.layout import inline, leader
-
-    original = inline.handle_leader
-
-    def handle_leader(context: Any, line: Any, containing_block: Any) -> None:
-        original(context, line, containing_block)
-        _, box = leader.leader_index(line)
-        copies = box.children if box is not None else ()
-        if len(copies) < 2:
-            return
-        # The copies are placed from the line's end backwards: the last is the leftmost.
-        runs = []
-        for end in range(len(copies), 0, -_LEADER_RUN):
-            first = copies[end - 1]
-            count = min(_LEADER_RUN, end)
-            text = first.text * count
-            # Through inline's name: answered by _lines_reused while it is on.
-            layout, length, resume_at, width, _, _ = inline.split_first_line(
-                text, first.style, context, None, first.justification_spacing
-            )
-            if resume_at is not None or length != len(text.encode()):
-                return
-            if abs(width - first.width * count) > 1e-6:
-                return
-            run = first.copy()
-            run.text, run.pango_layout, run.width = text, layout, width
-            runs.append(run)
-        box.children = tuple(runs)
-
-    inline.handle_leader = handle_leader
-    try:
-        yield
-    finally:
-        inline.handle_leader = original
-
-
-@contextlib.contextmanager
-def _text_layouts_kept() -> Iterator[None]:
-    """While pages are drawn, keep each text layout WeasyPrint sets up to draw a text box,
-    for the next box that shares it.
-
-    WeasyPrint drops a box's text layout after laying it out and sets it up again to draw
-    the box, then drops it again. Boxes made from one another share theirs (the runs of a
-    contents leader are copies of one box), and so do the boxes whose lines
-    :func:`_lines_reused` answered alike. Setting one up again for the same text and a
-    style alike in what the text module reads gives the same layout. Drawing an ellipsis
-    (``text-overflow`` or ``line-clamp``) changes a layout: such a box gets one of its own.
+    Boxes whose lines :func:`_lines_reused` answered alike share one text layout, and drawing
+    an ellipsis changes a layout's text: the boxes drawn after it with the same layout would
+    show the ellipsis too.
     """
     if not knows_weasyprint():
         yield
         return
     from weasyprint import draw
-    from weasyprint.text.line_break import Layout
 
-    reactivate, deactivate = Layout.reactivate, Layout.deactivate
     draw_text = draw.draw_text
-    text_style = _TextStyles()
-
-    def reactivate_once(layout: Any, style: Any) -> None:
-        key = text_style(style)
-        if getattr(layout, "_aipexport_text", None) is not key or not hasattr(layout, "layout"):
-            reactivate(layout, style)
-            layout._aipexport_text = key
-
-    def keep(layout: Any) -> None:
-        return
 
     def draw_text_ellipsis_alone(
         stream: Any, textbox: Any, offset_x: float, text_overflow: str, *ellipsis: str
     ) -> None:
         if text_overflow == "ellipsis" or ellipsis[:1] not in ((), ("none",)):
-            own = copy.copy(textbox.pango_layout)
-            # Set up anew, not on the Pango layout of the one it was copied from.
-            own.__dict__.pop("_aipexport_text", None)
-            textbox.pango_layout = own
+            textbox.pango_layout = copy.copy(textbox.pango_layout)
         draw_text(stream, textbox, offset_x, text_overflow, *ellipsis)
 
-    Layout.reactivate, Layout.deactivate = reactivate_once, keep
     draw.draw_text = draw_text_ellipsis_alone
     try:
         yield
     finally:
-        Layout.reactivate, Layout.deactivate = reactivate, deactivate
         draw.draw_text = draw_text
 
 
