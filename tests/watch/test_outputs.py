@@ -11,7 +11,6 @@ import zipfile
 from pathlib import Path
 
 import pypdfium2 as pdfium
-import pytest
 from markupsafe import escape
 
 from aipexport.config import Config
@@ -26,15 +25,7 @@ from aipexport.watch import (
 )
 from tests.cdp import DIRECT
 from tests.conftest import REPO
-from tests.watch.watching import NOTES, edit, wait_until, watching
-
-
-@pytest.fixture
-def notes(tmp_path: Path) -> Path:
-    path = tmp_path / "notes" / "notes.md"
-    path.parent.mkdir()
-    path.write_text(NOTES, encoding="utf-8")
-    return path
+from tests.watch.watching import edit, wait_until, watching
 
 
 def _pdf_text(path: Path) -> str:

@@ -24,14 +24,6 @@ PROBLEM = "document.getElementById('pv-problem')"
 
 
 @pytest.fixture
-def notes(tmp_path: Path) -> Path:
-    path = tmp_path / "notes" / "notes.md"
-    path.parent.mkdir()
-    path.write_text(NOTES, encoding="utf-8")
-    return path
-
-
-@pytest.fixture
 def served(notes: Path, tmp_path: Path) -> Iterator[Watch]:
     with watching(tmp_path, str(notes), "--serve", "--port", "0") as watch:
         yield watch

@@ -34,7 +34,13 @@ from typing import Any
 from aipexport.config import MAX_COLUMNS
 from aipexport.errors import AipexportError
 from aipexport.exporters.html import MATH_CACHE_DIR, Page, page_layout, render_page
-from aipexport.exporters.pdf_chapters import DocumentLayout, Job, Workers, cache_key
+from aipexport.exporters.pdf_chapters import (
+    DocumentLayout,
+    Job,
+    Workers,
+    cache_key,
+    store_in_cache,
+)
 from aipexport.exporters.pdf_pages import Record
 from aipexport.pipeline import Notes
 
@@ -343,11 +349,4 @@ def _cache_write(directory: Path | None, key: str, found: Measure) -> None:
     if found.pdf is not None:
         # The PDF first: the metadata, written last, makes the entry count.
         files = [(f"{key}.fit.pdf", found.pdf), *files]
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        for name, data in files:
-            temporary = directory / f".{name}.{os.getpid()}"
-            temporary.write_bytes(data)
-            os.replace(temporary, directory / name)
-    except OSError:
-        pass
+    store_in_cache(directory, files)

@@ -388,11 +388,12 @@ def _cache_write(directory: Path | None, key: str, layout: DocumentLayout) -> No
     """Store ``layout``; a cache that cannot be written only makes the next build slower."""
     pdfs, metadata = layout.to_cache()
     # The pages first: an entry counts only when its metadata is there too.
-    _cache_store(directory, ((f"{key}.pages", pdfs), (f"{key}.json", metadata.encode())))
+    store_in_cache(directory, ((f"{key}.pages", pdfs), (f"{key}.json", metadata.encode())))
 
 
-def _cache_store(directory: Path | None, files: Sequence[tuple[str, bytes]]) -> None:
-    """Write each of ``files`` (name, bytes) whole, or not at all."""
+def store_in_cache(directory: Path | None, files: Sequence[tuple[str, bytes]]) -> None:
+    """Write each of ``files`` (name, bytes) into ``directory`` (made if missing), each file
+    whole or not at all, in order; a cache that cannot be written only costs time."""
     if directory is None:
         return
     try:
@@ -536,7 +537,7 @@ def lay_out_all(
     if chapters:
         for lineage, key in zip(lineages, keys, strict=True):
             if lineage:
-                _cache_store(cache_dir, ((f"{lineage}.last", key.encode()),))
+                store_in_cache(cache_dir, ((f"{lineage}.last", key.encode()),))
     return [layout for layout in layouts if layout is not None]
 
 
