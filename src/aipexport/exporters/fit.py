@@ -29,7 +29,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from aipexport.config import MAX_COLUMNS
 from aipexport.errors import AipexportError
@@ -101,42 +100,14 @@ class Fitted:
 def measure(job: Job, pdf_up_to: int) -> Measure:
     """Lay out ``job``'s document in full and count its pages; write it as a PDF when it has
     ``pdf_up_to`` pages or fewer. Runs on a layout worker."""
-    from weasyprint import HTML
-
     from aipexport.exporters.pdf_fetch import ConfinedFetcher
-    from aipexport.exporters.pdf_pages import (
-        OPTIONS,
-        _as_records,
-        _font_dates_fixed,
-        _lines_reused,
-        _links_off_the_page_left_out,
-        collected_log,
-    )
+    from aipexport.exporters.pdf_pages import print_counted
 
     fetcher = ConfinedFetcher(files=job.files, directories=job.directories)
-    with _lines_reused(), collected_log() as logged:
-        document = HTML(string=job.html, base_url=job.base_url, url_fetcher=fetcher).render(
-            **OPTIONS
-        )
-    records = list(_as_records(logged))
-    pdf = None
-    if len(document.pages) <= pdf_up_to:
-        for page in document.pages:
-            records.extend(_links_off_the_page_left_out(page))
-        with collected_log() as written, _font_dates_fixed():
-            pdf = document.write_pdf()
-        records.extend(_as_records(written))
-    return Measure(len(document.pages), _fill(document), pdf, tuple(records), dict(fetcher.refused))
-
-
-def _fill(document: Any) -> float:
-    """How much of its content height the last page of ``document`` uses: the height of the
-    root box there (the columns are balanced on the last page)."""
-    page_box = document.pages[-1]._page_box
-    if not page_box.children or page_box.height <= 0:
-        return 1.0
-    used: float = page_box.children[0].margin_height() / page_box.height
-    return max(0.0, min(1.0, used))
+    counted = print_counted(job.html, job.base_url, fetcher, pdf_up_to)
+    return Measure(
+        counted.pages, counted.fill, counted.pdf, tuple(counted.records), dict(fetcher.refused)
+    )
 
 
 # ----------------------------------------------------------------------------------------------

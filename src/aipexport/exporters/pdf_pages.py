@@ -505,6 +505,47 @@ def print_whole(html_text: str, base_url: str, fetcher: URLFetcher) -> tuple[byt
     return pdf, [*_as_records(records), *left_out]
 
 
+@dataclass(frozen=True)
+class Counted:
+    """A document laid out in full: its page count, how much of its content height its last
+    page uses (0 to 1), its PDF when it was asked for, and what WeasyPrint logged."""
+
+    pages: int
+    fill: float
+    pdf: bytes | None
+    records: list[Record]
+
+
+def print_counted(html_text: str, base_url: str, fetcher: URLFetcher, pdf_up_to: int) -> Counted:
+    """``html_text`` laid out in full (with :func:`_lines_reused`), its pages counted, and
+    written as a PDF, as :func:`print_whole` writes one, when it has ``pdf_up_to`` pages or
+    fewer: what fitting the notes into N pages tries, size after size."""
+    from weasyprint import HTML
+
+    with _lines_reused(), collected_log() as logged:
+        document = HTML(string=html_text, base_url=base_url, url_fetcher=fetcher).render(**OPTIONS)
+    records = list(_as_records(logged))
+    pdf = None
+    if len(document.pages) <= pdf_up_to:
+        for page in document.pages:
+            records.extend(_links_off_the_page_left_out(page))
+        with collected_log() as written, _font_dates_fixed():
+            pdf = document.write_pdf()
+        records.extend(_as_records(written))
+    return Counted(len(document.pages), _last_page_fill(document), pdf, records)
+
+
+def _last_page_fill(document: Document) -> float:
+    """How much of its content height the last page of ``document`` uses: the height of the
+    root box there (the columns are balanced on the last page). 1 when the page's box is not
+    where WeasyPrint 70 keeps it: a fuller guess only makes the search try one size more."""
+    page_box = getattr(document.pages[-1], "_page_box", None)
+    if page_box is None or not page_box.children or page_box.height <= 0:
+        return 1.0
+    used: float = page_box.children[0].margin_height() / page_box.height
+    return max(0.0, min(1.0, used))
+
+
 #: The date written into every embedded font subset (Unix seconds).
 _FONT_DATE = "0"
 
