@@ -13,7 +13,7 @@ from typing import Any
 
 from anki.collection import Collection
 
-from tests.anki.ankiutil import TITLE, build, import_deck, note_by_guid
+from tests.anki.ankiutil import TITLE, ImportLog, build, import_deck, note_by_guid
 from tests.anki.conftest import BuiltDeck
 from tests.conftest import run_cli
 
@@ -44,6 +44,12 @@ def _cards(notes: Path) -> list[dict[str, Any]]:
     printed = json.loads(run_cli(["cards", "--format", "json", notes.parent]).stdout)
     assert isinstance(printed, list)
     return printed
+
+
+def _build_and_import(notes: Path, package: Path, collection: Collection) -> ImportLog:
+    """Build the deck of ``notes`` into ``package`` and import it into ``collection``."""
+    build(notes, package)
+    return import_deck(collection, package)
 
 
 def _study_now(collection: Collection, deck: str, count: int = DAILY_NEW) -> list[str]:
@@ -91,8 +97,7 @@ def test_alphabetical_order_is_what_it_was(tmp_path: Path, fresh_collection: Col
     # The "before" of the figure: subdecks named after their chapters alone are studied in
     # alphabetical order, so the first cards shown are those of "10 Banana".
     notes = _notes(tmp_path / "notes", CHAPTERS, 'deck_order = "alphabetical"\n')
-    build(notes, tmp_path / "deck.apkg")
-    import_deck(fresh_collection, tmp_path / "deck.apkg")
+    _build_and_import(notes, tmp_path / "deck.apkg", fresh_collection)
     cards = _cards(notes)
     assert {card["deck"] for card in cards} == {f"Fruit::{chapter}" for chapter in CHAPTERS}
     shown = _study_now(fresh_collection, "Fruit")
@@ -107,8 +112,7 @@ def test_study_now_follows_the_notes_chapter_by_chapter(
     tmp_path: Path, fresh_collection: Collection
 ) -> None:
     notes = _notes(tmp_path / "notes", CHAPTERS)
-    build(notes, tmp_path / "deck.apkg")
-    import_deck(fresh_collection, tmp_path / "deck.apkg")
+    _build_and_import(notes, tmp_path / "deck.apkg", fresh_collection)
     _default_options(fresh_collection)
     cards = _cards(notes)
     assert [card["deck"] for card in cards[::3]] == [
@@ -124,8 +128,7 @@ def test_a_chapter_inserted_later_moves_no_card_and_takes_its_place(
     tmp_path: Path, fresh_collection: Collection
 ) -> None:
     notes = _notes(tmp_path / "notes", CHAPTERS)
-    build(notes, tmp_path / "v1.apkg")
-    import_deck(fresh_collection, tmp_path / "v1.apkg")
+    _build_and_import(notes, tmp_path / "v1.apkg", fresh_collection)
     before = {
         fresh_collection.get_note(note_id).guid: fresh_collection.get_note(note_id).cards()[0].did
         for note_id in fresh_collection.find_notes("")
@@ -134,8 +137,7 @@ def test_a_chapter_inserted_later_moves_no_card_and_takes_its_place(
     # A chapter in the middle (between Apple and Kiwi) and one at the front.
     v2 = ["Fig", *CHAPTERS[:3], "Date", *CHAPTERS[3:]]
     _notes(tmp_path / "notes", v2)
-    build(notes, tmp_path / "v2.apkg")
-    log = import_deck(fresh_collection, tmp_path / "v2.apkg")
+    log = _build_and_import(notes, tmp_path / "v2.apkg", fresh_collection)
     assert len(log.new) == 6 and not log.updated and not log.conflicting
     cards = _cards(notes)
     decks = list(dict.fromkeys(card["deck"] for card in cards))
@@ -158,8 +160,7 @@ def test_sections_added_later_arrive_at_their_place(
     tmp_path: Path, fresh_collection: Collection
 ) -> None:
     notes = _notes(tmp_path / "notes", CHAPTERS)
-    build(notes, tmp_path / "v1.apkg")
-    import_deck(fresh_collection, tmp_path / "v1.apkg")
+    _build_and_import(notes, tmp_path / "v1.apkg", fresh_collection)
 
     # a section at the front of the first chapter, two in the middle of the second, one at
     # the end of the last
@@ -172,8 +173,7 @@ def test_sections_added_later_arrive_at_their_place(
             anchor, f"{anchor}\n{new}\n" if anchor.startswith("## ") else f"{new}\n{anchor}"
         )
     notes.write_text(text + "\n### Lime last\n- The very last section.\n", encoding="utf-8")
-    build(notes, tmp_path / "v2.apkg")
-    assert len(import_deck(fresh_collection, tmp_path / "v2.apkg").new) == 4
+    assert len(_build_and_import(notes, tmp_path / "v2.apkg", fresh_collection).new) == 4
     cards = _cards(notes)
     assert _all_new(fresh_collection, "Fruit") == [card["guid"] for card in cards]
 
@@ -189,8 +189,7 @@ def test_a_removed_card_stays_in_its_numbered_chapter(
         text.replace("### Mango part 2\n- What Mango part 2 says, in words.\n", ""),
         encoding="utf-8",
     )
-    build(notes, tmp_path / "v2.apkg")
-    import_deck(fresh_collection, tmp_path / "v2.apkg")
+    _build_and_import(notes, tmp_path / "v2.apkg", fresh_collection)
     (card,) = fresh_collection.get_note(note_by_guid(fresh_collection, removed)).cards()
     assert fresh_collection.decks.name(card.did) == "Fruit::02 Mango"
     # Anki's default import does not keep it suspended: it comes last in its chapter

@@ -195,12 +195,11 @@ def _weasyprint_probe() -> list[str]:
     from weasyprint import DEFAULT_OPTIONS, HTML
     from weasyprint.css.counters import CounterStyle
     from weasyprint.document import Document
-    from weasyprint.formatting_structure.build import build_formatting_structure
     from weasyprint.layout import initialize_page_maker
     from weasyprint.layout.page import remake_page
     from weasyprint.text.fonts import FontConfiguration
 
-    from aipexport.exporters.pdf_pages import OPTIONS, _encoded
+    from aipexport.exporters.pdf_pages import OPTIONS, _box_tree, _encoded
 
     found: list[str] = []
 
@@ -222,15 +221,7 @@ def _weasyprint_probe() -> list[str]:
             expect(hasattr(context, name), f"WeasyPrint's layout context has no {name}")
         if found:
             return found
-        root = build_formatting_structure(
-            html.etree_element,
-            context.style_for,
-            context.get_image_from_uri,
-            html.base_url,
-            context.target_collector,
-            counter_style,
-            context.footnotes,
-        )
+        root = _box_tree(html, context, counter_style)
         initialize_page_maker(context, root)
         entry = context.page_maker[0]
         expect(

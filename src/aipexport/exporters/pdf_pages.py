@@ -185,7 +185,6 @@ def print_paged(
     from weasyprint import DEFAULT_OPTIONS, HTML
     from weasyprint.css.counters import CounterStyle
     from weasyprint.document import Document, DocumentMetadata, Page
-    from weasyprint.formatting_structure.build import build_formatting_structure
     from weasyprint.html import get_html_metadata
     from weasyprint.layout import initialize_page_maker
     from weasyprint.text.fonts import FontConfiguration
@@ -195,15 +194,7 @@ def print_paged(
         options = {**DEFAULT_OPTIONS, **OPTIONS}
         font_config, counter_style = FontConfiguration(), CounterStyle()
         context = Document._build_layout_context(html, font_config, counter_style, {}, options)
-        root = build_formatting_structure(
-            html.etree_element,
-            context.style_for,
-            context.get_image_from_uri,
-            html.base_url,
-            context.target_collector,
-            counter_style,
-            context.footnotes,
-        )
+        root = _box_tree(html, context, counter_style)
         units = _units(root)
         initialize_page_maker(context, root)
         plan = _Plan.of(earlier, units) if earlier else _Plan(0, None)
@@ -322,6 +313,23 @@ def _lay_out_pages(
         page.children = tuple(children)
         layout_backgrounds(page, context.get_image_from_uri)
     return pages, logged, kept_after
+
+
+def _box_tree(html: Any, context: Any, counter_style: Any) -> Any:
+    """The box tree WeasyPrint builds for ``html`` with the layout ``context``, called as
+    WeasyPrint 70's own ``Document._render`` calls it (:mod:`.pdf_contracts` checks this call
+    on a small page)."""
+    from weasyprint.formatting_structure.build import build_formatting_structure
+
+    return build_formatting_structure(
+        html.etree_element,
+        context.style_for,
+        context.get_image_from_uri,
+        html.base_url,
+        context.target_collector,
+        counter_style,
+        context.footnotes,
+    )
 
 
 def _boxes_begun_before(root: Any, resume_at: Any) -> list[Any]:
