@@ -16,7 +16,8 @@ import pytest
 from PIL import Image, ImageChops
 
 from aipexport.config import find_project_file, load_config
-from aipexport.exporters.pdf import write_pdf
+from aipexport.exporters.html import render_page
+from aipexport.exporters.pdf import CACHE_DIR, write_pdf
 from aipexport.exporters.pdf_chapters import Job, cache_key
 from aipexport.pipeline import Notes, load_notes
 from aipexport.templates import shipped_templates_dir
@@ -362,6 +363,15 @@ def _assert_one_name_a_subset(path: Path) -> None:
 
 def _subsets_of_the_body_font(path: Path) -> int:
     return sum(1 for name in _font_files(path) if name.endswith("+Cheat-Sans-Semi-Condensed"))
+
+
+def test_a_cold_build_lays_the_contents_out_once(printed: Printed) -> None:
+    # The contents' numbers count from the body's first page, so they are laid out for a
+    # guess of how many pages the front takes; a wrong guess lays the front and the frame
+    # out a second time, after every chapter, with nothing else to do beside them.
+    documents = render_page(printed.notes, lambda path: path.as_uri()).parts.documents
+    layouts = list((printed.path.parent / CACHE_DIR).glob("*.pages"))
+    assert len(layouts) == len(documents) + 2
 
 
 def _documents(notes: Notes) -> int:
