@@ -180,7 +180,7 @@ def fit_pages(
                 lambda path: path.as_uri(),
                 destination_dir / MATH_CACHE_DIR,
             )
-            the_job = job(page.html)
+            the_job = replace(job(page.html), loads=page.parts.files_of(page.parts.chapters))
             key = cache_key(the_job, _CACHE_OPTIONS)
             cached = _cache_read(cache_dir, key, wanted)
             if cached is not None:

@@ -25,8 +25,8 @@ import re
 import string
 import sys
 import traceback
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from itertools import groupby
 from pathlib import Path
@@ -45,7 +45,7 @@ from aipexport.outputs import build_epoch, write_atomically
 from aipexport.pipeline import Notes
 from aipexport.render.formulas import draw_formulas
 from aipexport.render.macros import macros_of
-from aipexport.render.page import PageRenderer
+from aipexport.render.page import PageRenderer, References
 from aipexport.sources import display_path
 
 #: Paper sizes in millimetres, portrait.
@@ -188,10 +188,18 @@ class ChapterView:
     #: How the chapter starts (see :mod:`aipexport.exporters.flow`): ``"page"``,
     #: ``"column"`` or ``"none"`` (right after the chapter before).
     starts: flow.Break = "page"
+    #: What the chapter's text refers to: anchors of the page and assets.
+    references: References = field(default_factory=References)
 
     def headings(self) -> tuple[HeadingView, ...]:
         """The headings of the chapter's sections in document order."""
         return tuple(h for run in self.runs for piece in run.pieces for h in piece.headings)
+
+    def anchors(self) -> Iterator[str]:
+        """The anchors of the chapter's headings, its own first."""
+        yield self.heading.anchor
+        for heading in self.headings():
+            yield heading.anchor
 
 
 @dataclass(frozen=True)
@@ -270,6 +278,11 @@ class ChapterDocument:
     html: str
     chapters: tuple[ChapterView, ...]
 
+    @property
+    def links(self) -> frozenset[str]:
+        """The anchors of the page its text links to."""
+        return frozenset().union(*(chapter.references.links for chapter in self.chapters))
+
 
 class Parts:
     """The page as the chapter-by-chapter print lays it out: a document per run of chapters
@@ -286,8 +299,12 @@ class Parts:
         environment: jinja2.Environment,
         context: dict[str, object],
         chapters: tuple[ChapterView, ...],
+        stylesheet_files: tuple[Path, ...],
+        assets: Mapping[str, Path],
     ) -> None:
         self._environment = environment
+        self._stylesheet_files = stylesheet_files
+        self._assets = assets
         # Documents whose metadata the PDF does not keep (it keeps the frame's) go without
         # it: a build date that follows the notes' mtime would otherwise make every edit
         # lay out every chapter again.
@@ -343,6 +360,23 @@ class Parts:
         """How many entries the contents has (as many as it asks page numbers for)."""
         return len(self._asked)
 
+    @property
+    def contents_links(self) -> frozenset[str]:
+        """The anchors the contents link to: those it asks page numbers for."""
+        return frozenset(self._asked)
+
+    def files_of(self, chapters: Iterable[ChapterView]) -> tuple[Path, ...]:
+        """The files a document of ``chapters`` loads, whose bytes shape its layout: the
+        stylesheet's (fonts, pictures) and the chapters' images."""
+        shown = frozenset().union(*(chapter.references.assets for chapter in chapters))
+        return (*self._stylesheet_files, *sorted(self._assets[name] for name in shown))
+
+    @functools.cached_property
+    def anchors(self) -> frozenset[str]:
+        """The anchors of every heading on the page, which links may lead to (the
+        templates give each heading its anchor as its ``id``)."""
+        return frozenset(a for chapter in self.chapters for a in chapter.anchors())
+
     def front(self, page_of: Mapping[str, int]) -> str:
         """The title and contents as a document, each entry with its page in ``page_of``."""
         return self._front(page_of.get)
@@ -385,8 +419,14 @@ def render_page(notes: Notes, url_for: UrlFor, cache_dir: Path | None = None) ->
 
     stylesheet_file = templates.find("page.css", config.templates)
     stylesheet = _render(environment, "page.css", layout=layout)
+    stylesheet_files: list[Path] = []
+
+    def stylesheet_url_for(path: Path) -> str:
+        stylesheet_files.append(path)
+        return url_for(path)
+
     stylesheet = _resolve_stylesheet_urls(
-        stylesheet, stylesheet_file, config.templates, url_for, diagnostics
+        stylesheet, stylesheet_file, config.templates, stylesheet_url_for, diagnostics
     )
 
     epoch = datetime.fromtimestamp(build_epoch(deck.sources), tz=timezone.utc)
@@ -421,7 +461,7 @@ def render_page(notes: Notes, url_for: UrlFor, cache_dir: Path | None = None) ->
         body_chapters=chapters,
         page_of=_no_page,
     )
-    parts = Parts(environment, context, chapters)
+    parts = Parts(environment, context, chapters, tuple(dict.fromkeys(stylesheet_files)), assets)
     line = _style_line(html, stylesheet)
     return Page(html, layout, tuple(diagnostics), stylesheet_file, line, parts)
 
@@ -550,6 +590,7 @@ def _chapter_views(
 def _chapter_view(
     chapter: Section, layout: PageLayout, deck: Deck, renderer: PageRenderer
 ) -> ChapterView:
+    renderer.take_references()  # Only what this chapter refers to is recorded with it.
     heading = _heading_view(chapter, renderer)
     if chapter is deck.intro:
         # The introduction's heading is the deck title, already on the first page.
@@ -573,7 +614,7 @@ def _chapter_view(
     runs = [
         Run(wide, tuple(group)) for wide, group in groupby(pieces, key=lambda piece: piece.wide)
     ]
-    return ChapterView(heading, tuple(runs))
+    return ChapterView(heading, tuple(runs), references=renderer.take_references())
 
 
 def _printed_body(section: Section) -> tuple[doc.Block, ...]:

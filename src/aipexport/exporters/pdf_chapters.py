@@ -64,10 +64,9 @@ from dataclasses import dataclass, replace
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import unquote, urlsplit
 
 from aipexport import __version__, templates
-from aipexport.exporters.html import PageLayout, Parts
+from aipexport.exporters.html import ChapterView, PageLayout, Parts
 from aipexport.exporters.pdf_pages import Mark, Pagination, PrintedPage, Record
 
 if TYPE_CHECKING:
@@ -231,14 +230,16 @@ def _records(data: Sequence[Sequence[Any]]) -> tuple[Record, ...]:
 
 @dataclass(frozen=True)
 class Job:
-    """What a worker needs to lay out a document: its HTML, what it may read, and the
-    anchors of the whole page, which its links may point to."""
+    """What a worker needs to lay out a document: its HTML, what it may read, the anchors
+    of the whole page its links point to, and the files it loads (whose bytes are part of
+    its cache key)."""
 
     html: str
     base_url: str
     files: tuple[Path, ...]
     directories: tuple[Path, ...]
     anchors: tuple[str, ...] = ()
+    loads: tuple[Path, ...] = ()
 
 
 def lay_out(job: Job) -> DocumentLayout:
@@ -350,8 +351,8 @@ def _digest(job: Job, options: str, *parts: str) -> str:
         *parts,
     ):
         digest.update(part.encode("utf-8") + b"\0")
-    for url in sorted(set(re.findall(r'(file:[^"\')\s]+)', job.html))):
-        digest.update(_file_digest(Path(unquote(urlsplit(url).path))) + b"\0")
+    for path in job.loads:
+        digest.update(_file_digest(path) + b"\0")
     return digest.hexdigest()
 
 
@@ -562,18 +563,18 @@ def print_by_chapters(
     it (for their logs). ``progress`` is told each run of chapters laid out (or found in the
     cache) and the join."""
     documents = [_with_style(document.html, _NO_MARGIN_BOXES) for document in parts.documents]
-    anchors = {
-        html.unescape(name)
-        for document in (parts.front({}), *documents)
-        for name in _ID.findall(document)
-    }
 
-    def job_linking(document: str) -> Job:
-        """The job for ``document``, with the anchors its links point to."""
-        links = {html.unescape(name) for name in _INTERNAL_LINK.findall(document)}
-        return replace(job(document), anchors=tuple(sorted(links & anchors)))
+    def job_linking(document: str, links: frozenset[str], chapters: Sequence[ChapterView]) -> Job:
+        """The job for ``document`` of ``chapters``, whose text links to ``links``: with
+        those of them that are anchors of the page (the rest lead nowhere, as in a single
+        pass), and the files it loads."""
+        anchors = tuple(sorted(links & parts.anchors))
+        return replace(job(document), anchors=anchors, loads=parts.files_of(chapters))
 
-    jobs = [job_linking(document) for document in documents]
+    jobs = [
+        job_linking(html, document.links, document.chapters)
+        for html, document in zip(documents, parts.documents, strict=True)
+    ]
     # A run of one chapter is resumed after an edit from its last layout; a run of several
     # is laid out again in full (resuming compares the units of one chapter).
     number = {chapter.heading.anchor: n for n, chapter in enumerate(parts.chapters)}
@@ -605,8 +606,10 @@ def print_by_chapters(
         # The front and the frame need only the page counts: they are laid out together.
         front, frame = lay_out_all(
             [
-                job_linking(_front_html(parts, chapters, front_pages)),
-                job(_frame_html(parts, front_pages, chapters)),
+                job_linking(
+                    _front_html(parts, chapters, front_pages), parts.contents_links, parts.chapters
+                ),
+                job_linking(_frame_html(parts, front_pages, chapters), frozenset(), ()),
             ],
             cache_dir,
             workers,
@@ -622,10 +625,6 @@ def print_by_chapters(
     if progress is not None:
         progress(f"joining {len(frame.pages)} pages")
     return joined.finish(frame), [frame, front, *chapters]
-
-
-_ID = re.compile(r'\sid="([^"]+)"')
-_INTERNAL_LINK = re.compile(r'\shref="#([^"]+)"')
 
 
 #: The height of a line of the shipped contents, in ems of the body text (its entries are set

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from aipexport import doc
 from aipexport.model import Deck
@@ -45,6 +46,15 @@ def breakable(text: str) -> str:
     return _LONG_WORD.sub(cut, text)
 
 
+@dataclass(frozen=True)
+class References:
+    """What some page HTML refers to: the anchors of the page it links to (links to a note
+    of the build, and Markdown links to ``#anchor``) and the assets it shows, by name."""
+
+    links: frozenset[str] = frozenset()
+    assets: frozenset[str] = frozenset()
+
+
 class PageRenderer(TreeRenderer):
     """HTML for the printed page of ``deck``; ``url_for`` maps an asset name to its URL, and
     ``formulas`` holds the deck's formulas drawn (see :mod:`aipexport.render.formulas`)."""
@@ -64,6 +74,18 @@ class PageRenderer(TreeRenderer):
         self.run_in = run_in
         #: How many list items the list being written is in.
         self._item_depth = 0
+        #: What the HTML written since :meth:`take_references` refers to.
+        self._links: set[str] = set()
+        self._assets: set[str] = set()
+
+    def take_references(self) -> References:
+        """What the HTML written since the last call refers to: the print by chapters needs
+        it as data, to keep links to another chapter's document and to know which files
+        shape a document's layout."""
+        references = References(frozenset(self._links), frozenset(self._assets))
+        self._links.clear()
+        self._assets.clear()
+        return references
 
     def runs_in(self, block: doc.ListBlock) -> bool:
         """Whether ``block`` is printed as one run of text: only with ``run_in``, for an
@@ -95,6 +117,7 @@ class PageRenderer(TreeRenderer):
             self._item_depth -= 1
 
     def image_url(self, asset: str) -> str:
+        self._assets.add(asset)
         return self.url_for(asset)
 
     def inline(self, node: doc.Inline) -> str:
@@ -109,10 +132,16 @@ class PageRenderer(TreeRenderer):
         code = highlight(breakable(block.code), block.language)
         return f'<pre class="code"><code{language}>{code}</code></pre>\n'
 
+    def link(self, node: doc.Link) -> str:
+        if node.href.startswith("#"):
+            self._links.add(node.href[1:])
+        return super().link(node)
+
     def note_link(self, node: doc.Link, text: str) -> str:
         anchor = self.deck.anchor_for(node.page, node.heading)
         if anchor is None:
             return super().note_link(node, text)
+        self._links.add(anchor)
         return f'<a href="#{escape(anchor)}">{text}</a>'
 
     def math(self, tex: str, display: bool) -> str:
