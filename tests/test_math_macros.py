@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import re
 from pathlib import Path
 
 import pytest
 
 from aipexport.render.macros import expand, macros_of
+from aipexport.render.mathsvg import UNKNOWN_COLOUR
 from tests.conftest import run_cli
 
 MACROS = macros_of({"sub": "{#1}_{#2}", "rank": r"\operatorname{rank}", "R": r"\mathbb{R}"})
@@ -39,14 +42,20 @@ def test_an_unknown_macro_is_reported_with_the_way_to_define_it(tmp_path: Path) 
     notes.write_text("# Algebra\n\n## Groups\n\n- the group $\\sub{GL}{n}$\n", encoding="utf-8")
     result = run_cli(["html", notes, "-o", tmp_path / "page.html"])
     assert "unknown command \\sub" in result.stderr and "math_macros" in result.stderr
-    drawn_before = (tmp_path / "page.html").read_text(encoding="utf-8").count("image/svg+xml")
+    # Drawn as Anki's MathJax shows it: the command's name in red.
+    assert [UNKNOWN_COLOUR in svg for svg in _drawings(tmp_path / "page.html")] == [True]
     (tmp_path / "pyproject.toml").write_text(
         '[tool.aipexport.math_macros]\nsub = "{#1}_{#2}"\n', encoding="utf-8"
     )
     result = run_cli(["html", notes, "-o", tmp_path / "page.html"])
     assert "AIP060" not in result.stderr
-    drawn = (tmp_path / "page.html").read_text(encoding="utf-8").count("image/svg+xml")
-    assert drawn == drawn_before + 1
+    assert [UNKNOWN_COLOUR in svg for svg in _drawings(tmp_path / "page.html")] == [False]
+
+
+def _drawings(page: Path) -> list[str]:
+    """The SVG of each formula drawn on ``page``."""
+    uris = re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page.read_text(encoding="utf-8"))
+    return [base64.b64decode(uri).decode("utf-8") for uri in uris]
 
 
 BAD_TABLES = ['math_macros = "sub"', '[tool.aipexport.math_macros]\n"a1" = "x"']

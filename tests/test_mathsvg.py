@@ -15,6 +15,7 @@ import pytest
 from aipexport.render.mathsvg import (
     MAX_TEX_CHARS,
     PARALLEL_MIN,
+    UNKNOWN_COLOUR,
     Drawn,
     Failed,
     cache_key,
@@ -88,17 +89,21 @@ def test_display_sum_puts_limits_above_and_below() -> None:
     assert display.width_em < inline.width_em
 
 
-def test_unknown_command_fails_and_names_it() -> None:
+def test_an_unknown_command_is_drawn_as_its_name_in_red_and_named() -> None:
+    """As MathJax shows it (Anki's loads noundefined): the formula is still math."""
     result = draw(r"\sub{a}{b} + x", False)
-    assert isinstance(result, Failed)
-    assert "\\sub" in result.reason
-    assert result.reason.startswith("unknown command")
+    assert isinstance(result, Drawn)
+    assert result.unknown == ("\\sub",)
+    assert f'fill="{UNKNOWN_COLOUR}"' in result.svg
+    known = draw(r"{a}_{b} + x", False)
+    assert isinstance(known, Drawn) and known.unknown == ()
+    assert UNKNOWN_COLOUR not in known.svg
 
 
 def test_several_unknown_commands_are_named() -> None:
     result = draw(r"\rank A + \sub{a}{b}", True)
-    assert isinstance(result, Failed)
-    assert "\\rank" in result.reason and "\\sub" in result.reason
+    assert isinstance(result, Drawn)
+    assert result.unknown == ("\\rank", "\\sub")
 
 
 def test_cjk_in_text_fails() -> None:
@@ -233,11 +238,12 @@ def test_img_html_display_lets_css_scale_it() -> None:
 
 def test_draw_many_deduplicates_and_caches(tmp_path: Path) -> None:
     cache = tmp_path / "math"
-    formulas = [(FRACTION, False), (SUM, True), (FRACTION, False), (r"\sub{a}{b}", False)]
+    formulas = [(FRACTION, False), (SUM, True), (FRACTION, False), (r"x^", False)]
+    formulas.append((r"\sub{a}{b}", False))
     first = draw_many(formulas, cache)
-    assert list(first) == [(FRACTION, False), (SUM, True), (r"\sub{a}{b}", False)]
+    assert list(first) == [(FRACTION, False), (SUM, True), (r"x^", False), (r"\sub{a}{b}", False)]
     assert first[(FRACTION, False)] == draw(FRACTION, False)
-    assert isinstance(first[(r"\sub{a}{b}", False)], Failed)
+    assert isinstance(first[(r"x^", False)], Failed)
 
     files = sorted(p.name for p in cache.iterdir())
     assert files == sorted(f"{cache_key(t, d)}.json" for t, d in first)
@@ -245,9 +251,12 @@ def test_draw_many_deduplicates_and_caches(tmp_path: Path) -> None:
     assert record["tex"] == SUM and record["display"] is True
     assert record["result"]["kind"] == "drawn"
     assert record["result"]["svg"] == first[(SUM, True)].svg  # type: ignore[union-attr]
+    failed_key = cache_key(r"x^", False)
+    failed = json.loads((cache / f"{failed_key}.json").read_text(encoding="utf-8"))
+    assert failed["result"] == {"kind": "failed", "reason": "^ or _ with nothing after it"}
     sub_key = cache_key(r"\sub{a}{b}", False)
-    failed = json.loads((cache / f"{sub_key}.json").read_text(encoding="utf-8"))
-    assert failed["result"] == {"kind": "failed", "reason": "unknown command \\sub"}
+    sub = json.loads((cache / f"{sub_key}.json").read_text(encoding="utf-8"))
+    assert sub["result"]["unknown"] == ["\\sub"]
 
     assert draw_many(formulas, cache) == first
 

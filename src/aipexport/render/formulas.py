@@ -63,16 +63,23 @@ def draw_formulas(
     by_expansion = draw_many(expanded.values(), cache_dir)
     drawn = {key: by_expansion[expanded[key]] for key in places}
     diagnostics = tuple(
-        Diagnostic(places[key], "AIP060", _not_drawn(result.reason))
+        Diagnostic(places[key], "AIP060", message)
         for key, result in drawn.items()
-        if isinstance(result, Failed)
+        if (message := _diagnosis(result))
     )
     return Formulas(drawn, diagnostics)
 
 
-def _not_drawn(reason: str) -> str:
-    message = f"formula not drawn ({reason}); shown as TeX"
-    if reason.startswith("unknown command"):
-        # Most often a macro of the author's MathJax preamble, which the notes do not hold.
-        message += " (a macro of your own? define it under [tool.aipexport.math_macros])"
-    return message
+def _diagnosis(result: Drawn | Failed) -> str:
+    """What to say of a formula drawn as ``result`` (``""`` when it was drawn in full)."""
+    if isinstance(result, Failed):
+        return f"formula not drawn ({result.reason}); shown as TeX"
+    if not result.unknown:
+        return ""
+    s = "s" if len(result.unknown) > 1 else ""
+    # Most often a macro of the author's MathJax preamble, which the notes do not hold.
+    return (
+        f"unknown command{s} {', '.join(result.unknown)} drawn as {'their' if s else 'its'} "
+        "name in red, as Anki's MathJax shows it (a macro of your own? define it under "
+        "[tool.aipexport.math_macros])"
+    )

@@ -12,9 +12,11 @@ What a caller may rely on:
   same SVG text, byte for byte: there are no timestamps, counters or random ids in it.
 * The formula's baseline is the baseline of the surrounding text once the SVG is placed with
   :meth:`Drawn.img_html`; sizes are in em, so formulas follow the font size of their text.
-* A formula that ziamath would draw visibly wrong is a :class:`Failed` rather than a silently
-  wrong picture: an unknown command (ziamath writes its name as text, e.g. the Obsidian macro
-  ``\\sub``) or a character the math font has no glyph for (e.g. CJK in ``\\text{}``).
+* A formula with a character the math font has no glyph for (e.g. CJK in ``\\text{}``) is a
+  :class:`Failed` rather than a silently wrong picture. An unknown command (e.g. the macro
+  ``\\sub`` of an author's Obsidian preamble) is drawn as MathJax, which Anki and Obsidian
+  use, shows it: its name in red, the rest of the formula as usual; :attr:`Drawn.unknown`
+  names it, so that the caller can say so.
 * Before drawing, the TeX is rewritten (:func:`rewrite`) to work around converter quirks. The
   caller keeps the original TeX; only the picture is made from the rewritten text.
 
@@ -45,7 +47,7 @@ from typing import Any
 #: Version of the cache file layout and of everything this module does to a formula (the
 #: rewrites, the checks, the metrics). Raise it whenever a change here can change a result, so
 #: old cache files stop matching.
-FORMAT = 2
+FORMAT = 3
 
 #: Formulas longer than this are not drawn (a long formula takes seconds: ~5 s for 4,800
 #: characters of ``a+a+…``).
@@ -60,6 +62,9 @@ PARALLEL_MIN = 20
 
 #: Libraries whose versions decide the output (and so are part of the cache key).
 LIBRARIES = ("ziamath", "latex2mathml", "ziafont")
+
+#: The colour of a command the converter does not know (MathJax's for the same).
+UNKNOWN_COLOUR = "#c00"
 
 #: ``class`` of every formula image.
 CLASS = "math"
@@ -84,6 +89,9 @@ class Drawn:
     height_em: float
     depth_em: float
     display: bool
+    #: The commands the converter does not know (an author's own macros, most often), drawn
+    #: as their names in :data:`UNKNOWN_COLOUR`, as MathJax shows them.
+    unknown: tuple[str, ...] = ()
 
     def img_html(self, alt: str) -> str:
         """An ``<img>`` element showing the formula, with the SVG in a base64 ``data:`` URL.
@@ -114,8 +122,8 @@ class Drawn:
 class Failed:
     """A formula that could not be drawn (or would have been drawn wrong).
 
-    ``reason`` is one line for a person, at most ~200 characters, e.g. ``unknown command \\sub``,
-    ``the math font has no glyph for '字'`` or ``\\begin{…} without matching \\end{…}``.
+    ``reason`` is one line for a person, at most ~200 characters, e.g. ``formula too long to
+    draw``, ``the math font has no glyph for '字'`` or ``\\begin{…} without matching \\end{…}``.
     """
 
     reason: str
@@ -285,8 +293,9 @@ def draw(tex: str, display: bool) -> Drawn | Failed:
     ``$$…$$`` block (drawn in display style) and False for inline ``$…$``.
 
     Returns a :class:`Drawn`, or a :class:`Failed` when the TeX is empty, longer than
-    :data:`MAX_TEX_CHARS`, not understood by the converter, uses an unknown command, or has a
-    character the math font cannot show. Never raises for any TeX; raises ImportError only if
+    :data:`MAX_TEX_CHARS`, not understood by the converter, or has a character the math font
+    cannot show (a formula with an unknown command is drawn, see :attr:`Drawn.unknown`). Never
+    raises for any TeX; raises ImportError only if
     ziamath is not installed.
     """
     if len(tex) > MAX_TEX_CHARS:
@@ -320,20 +329,28 @@ def draw(tex: str, display: bool) -> Drawn | Failed:
             continue
         text = element.text or ""
         command = _COMMAND.match(text)
-        if command and command.group() not in unknown:
-            unknown.append(command.group())
+        if command:
+            if command.group() not in unknown:
+                unknown.append(command.group())
+            # Shown as MathJax shows a command it does not know: its name, upright, in red.
+            element.set("mathcolor", UNKNOWN_COLOUR)
+            element.set("mathvariant", "normal")
         for char in text:
             if ord(char) > 127 and char not in missing and font.glyphindex(char) == 0:
                 missing.append(char)
-    if unknown:
-        s = "s" if len(unknown) > 1 else ""
-        return Failed(_one_line(f"unknown command{s} " + ", ".join(unknown)))
     if missing:
         listed = ", ".join(f"'{c}'" for c in missing[:5]) + (", …" if len(missing) > 5 else "")
         return Failed(f"the math font has no glyph for {listed}")
     if _NOTDEF.search(svg):
         return Failed("the math font has no glyph for a character of this formula")
 
+    if unknown:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                svg = Math(math.mathml, size=SIZE).svg()
+        except Exception as error:  # as above
+            return Failed(_reason(error))
     svg = _symbols_into_defs(svg)
     found = _VIEWBOX.search(svg)
     if found is None:  # ziamath always writes one; be safe rather than wrong
@@ -351,6 +368,7 @@ def draw(tex: str, display: bool) -> Drawn | Failed:
         height_em=height / SIZE,
         depth_em=(y + height) / SIZE,
         display=display,
+        unknown=tuple(unknown),
     )
 
 
@@ -380,6 +398,7 @@ def _to_json(tex: str, display: bool, result: Drawn | Failed) -> str:
             "width_em": result.width_em,
             "height_em": result.height_em,
             "depth_em": result.depth_em,
+            "unknown": list(result.unknown),
         }
     else:
         body = {"kind": "failed", "reason": result.reason}
@@ -414,8 +433,11 @@ def _from_json(text: str, tex: str, display: bool) -> Drawn | Failed | None:
             numbers = [body["width_em"], body["height_em"], body["depth_em"]]
             if not all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in numbers):
                 return None
+            unknown = body["unknown"]
+            if not all(isinstance(name, str) for name in unknown):
+                return None
             width, height, depth = (float(n) for n in numbers)
-            return Drawn(body["svg"], width, height, depth, display)
+            return Drawn(body["svg"], width, height, depth, display, tuple(unknown))
     except (ValueError, TypeError, KeyError):
         return None
     return None
