@@ -77,7 +77,10 @@ def report(directory: Path) -> dict[str, object]:
     words = sorted(len(html.unescape(re.sub(r"<[^>]+>", " ", c.back)).split()) for c in notes.cards)
     formulas = [tex for tex, _, _ in formulas_of(notes.deck)]
     drawings = draw_formulas(notes.deck, MATH_CACHE_DIR)
-    drawn = sum(1 for tex, display, _ in formulas_of(notes.deck) if drawings.get(tex, display))
+    pictures = [drawings.get(tex, display) for tex, display, _ in formulas_of(notes.deck)]
+    drawn = sum(1 for picture in pictures if picture)
+    # Drawn with an unknown command's name in red, as Anki's MathJax shows it.
+    marked = sum(1 for picture in pictures if picture and picture.unknown)
     failures = Counter(d.message for d in drawings.diagnostics)
     deck_text = html.unescape("\n".join(c.front + c.back for c in notes.cards))
     kept = sum(1 for tex in formulas if f"\\({tex}\\)" in deck_text or f"\\[{tex}\\]" in deck_text)
@@ -99,7 +102,8 @@ def report(directory: Path) -> dict[str, object]:
             words[-1],
         ),
         "formulas found/kept/drawn": (len(formulas), kept, drawn),
-        "not drawn, by reason": dict(failures.most_common(5)),
+        "drawn with an unknown command marked": marked,
+        "diagnostics of formulas, by message": dict(failures.most_common(5)),
         "images packed / refused or missing": (len(notes.deck.assets), referenced),
         "leaks": {k: v for k, v in leaks.items() if v},
     }

@@ -44,6 +44,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from aipexport.render.math_fallback import FallbackFont, fallback_font, lacking, math_font_path
+
 #: Version of the cache file layout and of everything this module does to a formula (the
 #: rewrites, the checks, the metrics). Raise it whenever a change here can change a result, so
 #: old cache files stop matching.
@@ -288,15 +290,15 @@ def _load_ziamath() -> None:
         import ziamath  # noqa: F401
 
 
-def draw(tex: str, display: bool) -> Drawn | Failed:
+def draw(tex: str, display: bool, fallback: Path | None = None) -> Drawn | Failed:
     """Draw one formula: ``tex`` is the TeX between the dollars, ``display`` is True for a
     ``$$…$$`` block (drawn in display style) and False for inline ``$…$``.
 
     Returns a :class:`Drawn`, or a :class:`Failed` when the TeX is empty, longer than
     :data:`MAX_TEX_CHARS`, not understood by the converter, or has a character the math font
-    cannot show (a formula with an unknown command is drawn, see :attr:`Drawn.unknown`). Never
-    raises for any TeX; raises ImportError only if
-    ziamath is not installed.
+    cannot show, nor the ``fallback`` font (see :mod:`.math_fallback`) when one is given (a
+    formula with an unknown command is drawn, see :attr:`Drawn.unknown`). Never raises for any
+    TeX; raises ImportError only if ziamath is not installed.
     """
     if len(tex) > MAX_TEX_CHARS:
         return Failed("formula too long to draw")
@@ -316,14 +318,14 @@ def draw(tex: str, display: bool) -> Drawn | Failed:
             # What ziamath.Latex does (less its \tag handling, see rewrite), with the MathML
             # mended in between.
             mathml = _mend_mathml(tex2mml(rewrite(tex), inline=not display))
-            math = Math(mathml, size=SIZE)
+            font = _font_with_fallback(str(fallback)) if fallback else None
+            math = Math(mathml, size=SIZE, font=font)
             svg = math.svg()
     except Exception as error:  # the converters raise all sorts; RecursionError included
         return Failed(_reason(error))
 
     unknown: list[str] = []
     missing: list[str] = []
-    font = math.font
     for element in math.mathml.iter():
         if element.tag not in _TOKEN_TAGS:
             continue
@@ -336,7 +338,7 @@ def draw(tex: str, display: bool) -> Drawn | Failed:
             element.set("mathcolor", UNKNOWN_COLOUR)
             element.set("mathvariant", "normal")
         for char in text:
-            if ord(char) > 127 and char not in missing and font.glyphindex(char) == 0:
+            if ord(char) > 127 and char not in missing and not _has_glyph(math.font, char):
                 missing.append(char)
     if missing:
         listed = ", ".join(f"'{c}'" for c in missing[:5]) + (", …" if len(missing) > 5 else "")
@@ -348,7 +350,7 @@ def draw(tex: str, display: bool) -> Drawn | Failed:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                svg = Math(math.mathml, size=SIZE).svg()
+                svg = Math(math.mathml, size=SIZE, font=font).svg()
         except Exception as error:  # as above
             return Failed(_reason(error))
     svg = _symbols_into_defs(svg)
@@ -372,6 +374,42 @@ def draw(tex: str, display: bool) -> Drawn | Failed:
     )
 
 
+@cache
+def _font_with_fallback(fallback: str) -> str:
+    """The name under which ziamath knows its math font with the glyphs of ``fallback`` for
+    the characters it has not (ziamath looks a font's name up in ``loadedfonts`` first)."""
+    from ziafont.font import Font
+    from ziamath.mathfont import MathFont
+    from ziamath.zmath import loadedfonts
+
+    class WithFallback(MathFont):
+        """The math font; a character it has no glyph for is drawn from ``fallback``, whose
+        glyph numbers are all past the math font's (see :mod:`.math_fallback`), so that the
+        math font's substitutions never apply to them."""
+
+        def __init__(self) -> None:
+            super().__init__(math_font_path(), SIZE)
+            self.fallback = Font(fallback)
+
+        def findglyph(self, char: str, variant: Any) -> Any:
+            glyph = super().findglyph(char, variant)
+            if glyph.index == 0 and self.fallback.glyphindex(char):
+                return self.fallback.glyph(char)
+            return glyph
+
+    name = f"aipexport-fallback:{fallback}"
+    loadedfonts[name] = WithFallback()
+    return name
+
+
+def _has_glyph(font: Any, char: str) -> bool:
+    """Whether ``font`` (the math font, maybe with a fallback) can draw ``char``."""
+    if font.glyphindex(char):
+        return True
+    fallback = getattr(font, "fallback", None)
+    return fallback is not None and bool(fallback.glyphindex(char))
+
+
 # --- Many formulas, cache and pool --------------------------------------------------------------
 
 
@@ -382,11 +420,12 @@ def versions() -> dict[str, str]:
     return {name: version(name) for name in LIBRARIES}
 
 
-def cache_key(tex: str, display: bool) -> str:
+def cache_key(tex: str, display: bool, font: str = "") -> str:
     """Hex SHA-256 naming the cache file of (``tex``, ``display``): it covers the TeX, the flag,
-    :func:`versions` and :data:`FORMAT`."""
-    material = json.dumps([FORMAT, tex, display, versions()], sort_keys=True).encode("ascii")
-    return sha256(material).hexdigest()
+    :func:`versions`, :data:`FORMAT` and the ``font`` it is drawn with besides the math font
+    (the :attr:`~.math_fallback.FallbackFont.key`)."""
+    material = json.dumps([FORMAT, tex, display, versions(), font], sort_keys=True)
+    return sha256(material.encode("ascii")).hexdigest()
 
 
 def _to_json(tex: str, display: bool, result: Drawn | Failed) -> str:
@@ -473,31 +512,39 @@ def _workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def _draw_item(item: tuple[str, bool]) -> Drawn | Failed:
-    return draw(item[0], item[1])
+#: What a worker draws: the TeX, whether it is displayed, and the fallback font (or ``None``).
+_Item = tuple[str, bool, "Path | None"]
 
 
-def _draw_all(items: list[tuple[str, bool]]) -> dict[tuple[str, bool], Drawn | Failed]:
-    """Draw ``items``: on a process pool when there are enough of them and cores, else here."""
+def _draw_item(item: _Item) -> Drawn | Failed:
+    return draw(*item)
+
+
+def _draw_all(items: list[_Item]) -> list[Drawn | Failed]:
+    """Draw ``items``, in order: on a process pool when there are enough of them and cores,
+    else here."""
     workers = min(_workers(), len(items))
     # A daemonic process (a multiprocessing.Pool worker) may not start processes of its own.
     if len(items) < PARALLEL_MIN or workers < 2 or multiprocessing.current_process().daemon:
-        return {item: _draw_item(item) for item in items}
+        return [_draw_item(item) for item in items]
     _load_ziamath()  # before forking, so every worker starts with the font loaded
 
     # Longest first, so a big formula does not start last and keep one worker busy alone.
-    ordered = sorted(items, key=lambda item: len(item[0]), reverse=True)
+    order = sorted(range(len(items)), key=lambda i: len(items[i][0]), reverse=True)
     use_fork = (
         sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
     )
     context = multiprocessing.get_context("fork" if use_fork else None)
-    chunk = max(1, min(16, len(ordered) // (workers * 8)))
+    chunk = max(1, min(16, len(order) // (workers * 8)))
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            results = list(pool.map(_draw_item, ordered, chunksize=chunk))
+            drawn = list(pool.map(_draw_item, [items[i] for i in order], chunksize=chunk))
     except (OSError, RuntimeError):  # no processes here (sandbox, limits), or the pool broke
-        return {item: _draw_item(item) for item in items}
-    return dict(zip(ordered, results, strict=True))
+        return [_draw_item(item) for item in items]
+    results: list[Drawn | Failed] = [Failed("not drawn")] * len(items)
+    for index, result in zip(order, drawn, strict=True):
+        results[index] = result
+    return results
 
 
 def draw_many(
@@ -508,12 +555,14 @@ def draw_many(
     Returns a dict with one entry per distinct pair, in order of first appearance. With a
     ``cache_dir`` (created if missing), each result is kept there as ``<cache_key>.json``
     (ASCII JSON: ``format``, ``tex``, ``display``, ``versions`` and ``result``, which is
-    ``{"kind": "drawn", "svg", "width_em", "height_em", "depth_em"}`` or
+    ``{"kind": "drawn", "svg", "width_em", "height_em", "depth_em", "unknown"}`` or
     ``{"kind": "failed", "reason"}``), written atomically; a file that cannot be read or does
-    not match counts as missing and is rewritten. Failures are cached too. Missing formulas are
-    drawn in parallel on the machine's cores (a fork-started process pool on Linux) when there are
-    at least :data:`PARALLEL_MIN` of them, else in this process. Never raises for bad TeX; an
-    unwritable cache directory only means nothing is cached.
+    not match counts as missing and is rewritten. Failures are cached too. Characters the
+    math font has not are drawn from the system's font for them where there is one (see
+    :mod:`.math_fallback`; the font made for them is kept in ``cache_dir`` too). Missing
+    formulas are drawn in parallel on the machine's cores (a fork-started process pool on
+    Linux) when there are at least :data:`PARALLEL_MIN` of them, else in this process. Never
+    raises for bad TeX; an unwritable cache directory only means nothing is cached.
     """
     wanted = list(dict.fromkeys((tex, bool(display)) for tex, display in formulas))
     results: dict[tuple[str, bool], Drawn | Failed] = {}
@@ -523,18 +572,23 @@ def draw_many(
             cache_dir.mkdir(parents=True, exist_ok=True)
         except OSError:
             cache_dir = None
+    fallback = fallback_font(lacking(tex for tex, _ in wanted), cache_dir)
+    fonts: dict[tuple[str, bool], FallbackFont | None] = {}
     for item in wanted:
+        # Only the formulas that need it are drawn with the fallback (and keyed by it).
+        needs = fallback is not None and any(c in fallback.characters for c in item[0])
+        font = fonts[item] = fallback if needs else None
         if cache_dir is None:
             continue
-        path = paths[item] = cache_dir / f"{cache_key(*item)}.json"
+        path = paths[item] = cache_dir / f"{cache_key(*item, font.key if font else '')}.json"
         cached = _read_cache(path, *item)
         if cached is not None:
             results[item] = cached
     todo = [item for item in wanted if item not in results]
     if todo:
-        drawn = _draw_all(todo)
-        for item in todo:
-            results[item] = drawn[item]
+        drawn = _draw_all([(*item, getattr(fonts[item], "path", None)) for item in todo])
+        for item, result in zip(todo, drawn, strict=True):
+            results[item] = result
             if item in paths:
-                _write_cache(paths[item], *item, drawn[item])
+                _write_cache(paths[item], *item, result)
     return {item: results[item] for item in wanted}
