@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from aipexport.cli import cli
+from aipexport.templates import shipped_templates_dir
 
 REPO = Path(__file__).resolve().parents[1]
 NOTES = REPO / "source" / "aws-ai-practitioner.md"
@@ -29,6 +30,19 @@ def run_cli(
             f"stdout: {result.stdout}\nstderr: {result.stderr}"
         )
     return result
+
+
+def fontconfig_without_system_fonts(directory: Path) -> Path:
+    """A fontconfig file (for ``FONTCONFIG_FILE``) that knows only the shipped fonts: the
+    fonts a machine without any other font has."""
+    config = directory / "fonts.conf"
+    config.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
+        f"<fontconfig><dir>{shipped_templates_dir() / 'fonts'}</dir>"
+        f"<cachedir>{directory / 'fontconfig-cache'}</cachedir></fontconfig>\n",
+        encoding="utf-8",
+    )
+    return config
 
 
 def as_unprivileged_user(command: list[str]) -> list[str]:

@@ -11,7 +11,7 @@ from fontTools.ttLib import TTFont
 
 from aipexport.render.math_fallback import fallback_font, lacking, math_font_path
 from aipexport.render.mathsvg import Drawn, Failed, draw_many
-from aipexport.templates import shipped_templates_dir
+from tests.conftest import fontconfig_without_system_fonts
 
 AREA = r"\text{面积} = \text{密度} \times h"
 _SYMBOL_ID = re.compile(r'<symbol id="([^"]+)"')
@@ -59,13 +59,7 @@ def test_the_fallback_font_is_made_the_same_and_numbered_past_the_math_font(
 def test_without_a_font_for_them_the_formula_is_reported_and_drawn_once_there_is(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = tmp_path / "fonts.conf"
-    config.write_text(
-        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
-        f"<fontconfig><dir>{shipped_templates_dir() / 'fonts'}</dir>"
-        f"<cachedir>{tmp_path / 'fontconfig-cache'}</cachedir></fontconfig>\n",
-        encoding="utf-8",
-    )
+    config = fontconfig_without_system_fonts(tmp_path)
     cache = tmp_path / "math"
     with monkeypatch.context() as patched:
         patched.setenv("FONTCONFIG_FILE", str(config))

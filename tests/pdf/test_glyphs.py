@@ -14,8 +14,7 @@ import pypdf
 import pypdfium2 as pdfium
 from PIL import Image, ImageChops, ImageOps, ImageStat
 
-from aipexport.templates import shipped_templates_dir
-from tests.conftest import AIPEXPORT
+from tests.conftest import AIPEXPORT, fontconfig_without_system_fonts
 from tests.pdf.pdfutil import EPOCH, print_notes, squeeze
 
 _LINES = {
@@ -118,13 +117,7 @@ def test_chinese_japanese_and_korean_are_drawn_with_real_glyphs(tmp_path: Path) 
 def test_without_a_cjk_font_the_build_names_the_characters_and_the_package(
     tmp_path: Path,
 ) -> None:
-    config = tmp_path / "fonts.conf"
-    config.write_text(
-        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
-        f"<fontconfig><dir>{shipped_templates_dir() / 'fonts'}</dir>"
-        f"<cachedir>{tmp_path / 'fontconfig-cache'}</cachedir></fontconfig>\n",
-        encoding="utf-8",
-    )
+    config = fontconfig_without_system_fonts(tmp_path)
     output = tmp_path / "scripts.pdf"
     notes = _notes(tmp_path)
     command = [str(AIPEXPORT), "pdf", str(notes), "-o", str(output)]
