@@ -11,7 +11,7 @@ from fontTools.ttLib import TTFont
 
 from aipexport.render.math_fallback import fallback_font, lacking, math_font_path
 from aipexport.render.mathsvg import Drawn, Failed, draw_many
-from tests.conftest import fontconfig_without_system_fonts
+from tests.conftest import fontconfig_without_system_fonts, run_cli
 
 AREA = r"\text{面积} = \text{密度} \times h"
 _SYMBOL_ID = re.compile(r'<symbol id="([^"]+)"')
@@ -68,3 +68,16 @@ def test_without_a_font_for_them_the_formula_is_reported_and_drawn_once_there_is
     assert "no glyph for '面'" in failed.reason
     # Cached as it was drawn, with the fonts there were: a font installed since counts.
     assert isinstance(draw_many([(AREA, False)], cache)[AREA, False], Drawn)
+
+
+def test_the_report_of_such_a_formula_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notes = tmp_path / "statistics.md"
+    notes.write_text(f"# Statistics\n\n## Density\n\n- the rule ${AREA}$\n", encoding="utf-8")
+    monkeypatch.setenv("FONTCONFIG_FILE", str(fontconfig_without_system_fonts(tmp_path)))
+    result = run_cli(["html", notes, "-o", tmp_path / "page.html"])
+    reports = [line for line in result.stderr.splitlines() if "[AIP060]" in line]
+    assert len(reports) == 1, result.stderr
+    assert "statistics.md:5:" in reports[0] and "no glyph for '面'" in reports[0]
+    assert "install a font that covers them (fonts-noto-cjk on Debian and Ubuntu)" in reports[0]

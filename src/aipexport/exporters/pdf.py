@@ -34,6 +34,7 @@ from aipexport.exporters.pdf_chapters import (
 )
 from aipexport.exporters.pdf_contracts import differences
 from aipexport.exporters.pdf_pages import LINK_LEFT_OUT
+from aipexport.font_advice import font_advice
 from aipexport.model import SourceLocation
 from aipexport.outputs import write_atomically
 from aipexport.pipeline import Notes
@@ -218,7 +219,7 @@ def _diagnostics(layouts: list[DocumentLayout], notes: Notes, page: Page) -> lis
                 "AIP050",
                 f"no available font has {len(rest)} more characters, the first here: "
                 f"{' '.join(rest[:20])}{' …' if len(rest) > 20 else ''}; they print as empty "
-                f"boxes: {_font_advice(rest[0], 'fonts that cover them')}",
+                f"boxes: {font_advice(rest[0], 'fonts that cover them')}",
             )
         )
     for url, reason in refused.items():
@@ -236,27 +237,8 @@ def _missing_glyph(character: str, notes: Notes) -> Diagnostic:
         location,
         "AIP050",
         f"no available font has '{character}' (U+{ord(character):04X} {name}){more}; "
-        f"it prints as an empty box: {_font_advice(character)}",
+        f"it prints as an empty box: {font_advice(character)}",
     )
-
-
-#: The characters of Chinese, Japanese and Korean (Hangul, kana, ideographs, their
-#: punctuation and full-width forms), which the shipped fonts lack and notes often hold; the
-#: Debian package (Ubuntu's too) with fonts for all of them.
-_CJK_RANGES = (
-    *((0x1100, 0x11FF), (0x2E80, 0x33FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF)),
-    *((0xA960, 0xA97F), (0xAC00, 0xD7FF), (0xF900, 0xFAFF), (0xFE30, 0xFE4F)),
-    *((0xFF00, 0xFFEF), (0x20000, 0x3134F)),
-)
-_CJK_PACKAGE = "fonts-noto-cjk"
-
-
-def _font_advice(character: str, what: str = "a font that covers it") -> str:
-    """What to install for ``character``: ``what``, and the Debian package that has it when
-    it is known."""
-    if any(low <= ord(character) <= high for low, high in _CJK_RANGES):
-        return f"install {what} ({_CJK_PACKAGE} on Debian and Ubuntu)"
-    return f"install {what}"
 
 
 def _link_left_out(href: str, notes: Notes) -> Diagnostic:

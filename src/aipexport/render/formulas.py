@@ -9,8 +9,10 @@ from pathlib import Path
 
 from aipexport import doc
 from aipexport.diagnostics import Diagnostic
+from aipexport.font_advice import font_advice
 from aipexport.model import Deck, Section, SourceLocation
 from aipexport.render.macros import Macro, expand
+from aipexport.render.math_fallback import lacking
 from aipexport.render.mathsvg import Drawn, Failed, draw_many
 
 
@@ -65,15 +67,20 @@ def draw_formulas(
     diagnostics = tuple(
         Diagnostic(places[key], "AIP060", message)
         for key, result in drawn.items()
-        if (message := _diagnosis(result))
+        if (message := _diagnosis(key[0], result))
     )
     return Formulas(drawn, diagnostics)
 
 
-def _diagnosis(result: Drawn | Failed) -> str:
-    """What to say of a formula drawn as ``result`` (``""`` when it was drawn in full)."""
+def _diagnosis(tex: str, result: Drawn | Failed) -> str:
+    """What to say of formula ``tex`` drawn as ``result`` (``""`` when drawn in full)."""
     if isinstance(result, Failed):
-        return f"formula not drawn ({result.reason}); shown as TeX"
+        message = f"formula not drawn ({result.reason}); shown as TeX"
+        # Characters neither the math font nor any installed font has (see math_fallback).
+        missing = lacking([tex]) if result.reason.startswith("the math font has no glyph") else ""
+        if missing:
+            message += f": {font_advice(missing[0], 'a font that covers them')}"
+        return message
     if not result.unknown:
         return ""
     s = "s" if len(result.unknown) > 1 else ""
