@@ -572,8 +572,8 @@ def print_by_chapters(
         return replace(job(document), anchors=anchors, loads=parts.files_of(chapters))
 
     jobs = [
-        job_linking(html, document.links, document.chapters)
-        for html, document in zip(documents, parts.documents, strict=True)
+        job_linking(page, document.links, document.chapters)
+        for page, document in zip(documents, parts.documents, strict=True)
     ]
     # A run of one chapter is resumed after an edit from its last layout; a run of several
     # is laid out again in full (resuming compares the units of one chapter).
