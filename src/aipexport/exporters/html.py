@@ -402,14 +402,21 @@ class Parts:
         )
 
 
-def render_page(notes: Notes, url_for: UrlFor, cache_dir: Path | None = None) -> Page:
+def render_page(
+    notes: Notes,
+    url_for: UrlFor,
+    cache_dir: Path | None = None,
+    shown: Callable[[str, Path], Path] | None = None,
+) -> Page:
     """The cheat-sheet page of ``notes``, with every resource referred to by ``url_for(path)``.
 
     Images of the notes (``src="NAME"`` of :class:`~aipexport.model.Asset`) and ``url()``
     references of the stylesheet (looked up through the template search path, never outside
-    a template directory) are handed to ``url_for``. Any other reference in the stylesheet is
-    refused: replaced by an empty ``data:`` URL, with an AIP052 diagnostic. Formulas are
-    drawn as SVG pictures, kept in ``cache_dir`` for the next build when it is given.
+    a template directory) are handed to ``url_for``; an image as the file ``shown(name,
+    path)`` names when given (a print copy, see :mod:`aipexport.exporters.print_images`).
+    Any other reference in the stylesheet is refused: replaced by an empty ``data:`` URL,
+    with an AIP052 diagnostic. Formulas are drawn as SVG pictures, kept in ``cache_dir`` for
+    the next build when it is given.
     """
     config = notes.config
     deck = notes.deck
@@ -431,7 +438,9 @@ def render_page(notes: Notes, url_for: UrlFor, cache_dir: Path | None = None) ->
 
     epoch = datetime.fromtimestamp(build_epoch(deck.sources), tz=timezone.utc)
     section_count = sum(1 for s in deck.sections() if s.body)
-    assets = {asset.name: asset.path for asset in deck.assets}
+    assets = {
+        asset.name: shown(asset.name, asset.path) if shown else asset.path for asset in deck.assets
+    }
     formulas = draw_formulas(deck, cache_dir, macros_of(config.math_macros))
     diagnostics.extend(formulas.diagnostics)
     renderer = PageRenderer(deck, lambda name: url_for(assets[name]), formulas, run_in=layout.fit)

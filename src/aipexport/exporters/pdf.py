@@ -14,16 +14,18 @@ message names one).
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from aipexport import templates
 from aipexport.diagnostics import Diagnostic
-from aipexport.exporters.html import MATH_CACHE_DIR, Page, render_page
+from aipexport.exporters.html import MATH_CACHE_DIR, Page, page_layout, render_page
 from aipexport.exporters.pdf_chapters import (
     DocumentLayout,
     Job,
@@ -34,6 +36,7 @@ from aipexport.exporters.pdf_chapters import (
 )
 from aipexport.exporters.pdf_contracts import differences
 from aipexport.exporters.pdf_pages import LINK_LEFT_OUT
+from aipexport.exporters.print_images import PrintCopies, shown_in_print
 from aipexport.font_advice import font_advice
 from aipexport.model import SourceLocation
 from aipexport.outputs import write_atomically
@@ -46,6 +49,8 @@ if TYPE_CHECKING:
 #: Where layouts are kept for the next build, beside the PDF (``make clean`` removes it with
 #: ``build/``).
 CACHE_DIR = Path(".aipexport-cache") / "pdf"
+
+T = TypeVar("T")
 
 
 def write_pdf(
@@ -76,9 +81,16 @@ def write_pdf(
     ``progress`` is told how the chapter-by-chapter print gets on (see
     :class:`~aipexport.exporters.pdf_chapters.Progress`).
     """
-    page = render_page(notes, lambda path: path.as_uri(), destination.parent / MATH_CACHE_DIR)
     user_dir = notes.config.templates
-    job = _job_for(notes)
+    cache = destination.parent / CACHE_DIR if cache_dir is None else cache_dir
+    copies = _print_copies(notes, cache)
+    page = render_page(
+        notes,
+        lambda path: path.as_uri(),
+        destination.parent / MATH_CACHE_DIR,
+        shown=shown_in_print(copies, notes.deck) if copies else None,
+    )
+    job = _job_for(notes, copies.files if copies else ())
     reason = None if single_pass else refusal(page.parts, user_dir)
     by_chapters = not single_pass and reason is None
     noticed: list[Diagnostic] = []
@@ -86,11 +98,15 @@ def write_pdf(
         if by_chapters:
             if not isinstance(workers, Workers):
                 workers = stack.enter_context(Workers.started(workers))
+            if copies:
+                copies.make(workers.submit)
             # Checked where WeasyPrint is imported: this process does not import it.
             differ = workers.submit(differences).result()
             if differ:
                 noticed.append(_not_the_known_libraries(differ))
                 by_chapters = False
+        elif copies:
+            copies.make(_here)
         if not by_chapters:
             pdf, layouts = _print_in_one_pass(job(page.html))
         else:
@@ -99,7 +115,7 @@ def write_pdf(
                 page.parts,
                 page.layout,
                 job,
-                cache_dir=destination.parent / CACHE_DIR if cache_dir is None else cache_dir,
+                cache_dir=cache,
                 workers=workers,
                 progress=progress,
             )
@@ -110,7 +126,10 @@ def write_pdf(
         if reason is not None and page.parts.documents
         else []
     )
-    return [*page.diagnostics, *one_pass, *noticed, *_diagnostics(layouts, notes, page)]
+    # What WeasyPrint says of a print copy, it says of the picture (a broken one is copied
+    # as it is).
+    sources = {c.copy.as_uri(): c.source.as_uri() for c in copies.made} if copies else {}
+    return [*page.diagnostics, *one_pass, *noticed, *_diagnostics(layouts, notes, page, sources)]
 
 
 def _not_the_known_libraries(differ: Sequence[str]) -> Diagnostic:
@@ -152,20 +171,36 @@ def write_fitted_pdf(
         )
     write_atomically(destination, lambda path: path.write_bytes(fitted.pdf))
     page = fitted.page
-    return fitted, [*page.diagnostics, *_diagnostics(list(fitted.layouts), notes, page)]
+    return fitted, [*page.diagnostics, *_diagnostics(list(fitted.layouts), notes, page, {})]
 
 
-def _job_for(notes: Notes) -> Callable[[str], Job]:
-    """How to lay out a document of the page of ``notes``: what it may read, and where its
-    relative URLs resolve."""
+def _job_for(notes: Notes, copies: Sequence[Path] = ()) -> Callable[[str], Job]:
+    """How to lay out a document of the page of ``notes``: what it may read (the notes'
+    pictures and their print ``copies``), and where its relative URLs resolve."""
     search_path = templates.search_path(notes.config.templates)
     return partial(
         Job,
         # Relative URLs written in a user's page template resolve in their own directory.
         base_url=search_path[0].resolve().as_uri() + "/",
-        files=tuple(asset.path for asset in notes.deck.assets),
+        files=(*(asset.path for asset in notes.deck.assets), *copies),
         directories=search_path,
     )
+
+
+def _print_copies(notes: Notes, cache: Path) -> PrintCopies | None:
+    """Print copies of the pictures (kept in the layout ``cache``), for a page of the
+    shipped stylesheet: a user's may print a picture wider than its column."""
+    shipped = templates.shipped_templates_dir().resolve()
+    if templates.find("page.css", notes.config.templates).resolve().parent != shipped:
+        return None
+    return PrintCopies(cache, page_layout(notes.config))
+
+
+def _here(function: Callable[..., T], *args: object) -> Future[T]:
+    """``function(*args)`` run in this process, as a finished future."""
+    future: Future[T] = Future()
+    future.set_result(function(*args))
+    return future
 
 
 def _print_in_one_pass(job: Job) -> tuple[bytes, list[DocumentLayout]]:
@@ -190,12 +225,21 @@ _MISSING_GLYPHS_NAMED = 10
 _CSS_POSITION = re.compile(r" at (\d+):(\d+)\b")
 
 
-def _diagnostics(layouts: list[DocumentLayout], notes: Notes, page: Page) -> list[Diagnostic]:
-    """What WeasyPrint logged and refused while laying out ``layouts``, each said once."""
+def _diagnostics(
+    layouts: list[DocumentLayout],
+    notes: Notes,
+    page: Page,
+    sources: Mapping[str, str],
+) -> list[Diagnostic]:
+    """What WeasyPrint logged and refused while laying out ``layouts``, each said once, with
+    the URL of each print copy in ``sources`` replaced by its picture's."""
     out: dict[Diagnostic, None] = {}
     missing: dict[str, None] = {}
     refused = {url: reason for layout in layouts for url, reason in layout.refused.items()}
-    for template, message, args in (r for layout in layouts for r in layout.all_records()):
+    for template, logged, args in (r for layout in layouts for r in layout.all_records()):
+        message = functools.reduce(
+            lambda text, url: text.replace(url, sources[url]), sources, logged
+        )
         if template.startswith(_MISSING_GLYPH) and args:
             missing.setdefault(args[0], None)
         elif template.startswith(_NO_HARFBUZZ_SUBSET):
