@@ -3,6 +3,7 @@ alpha channel that is opaque everywhere, upright, made once and kept in the cach
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -164,3 +165,20 @@ def test_a_pdf_written_to_a_relative_path_prints_from_copies(
     monkeypatch.chdir(tmp_path)
     print_notes(Path("notes.md"), Path("out") / "notes.pdf")
     assert _pictures(tmp_path / "out" / "notes.pdf")[0]["width"] == COLUMN_PX
+
+
+def test_the_pdf_is_the_same_bytes_wherever_the_notes_and_the_pdf_are(tmp_path: Path) -> None:
+    # A picture printed from a copy, one as it is (a small opaque PNG), one missing.
+    first = tmp_path / "first" / "notes"
+    _halves(first / "pics" / "wide.png", (2400, 600))
+    Image.new("RGB", (300, 100), (30, 140, 60)).save(first / "pics" / "small.png")
+    markdown = "![wide](pics/wide.png)\n\n![small](pics/small.png)\n\n![gone](pics/gone.png)"
+    _notes_with(first, markdown)
+    second = tmp_path / "second" / "deeper" / "notes"
+    second.parent.mkdir(parents=True)
+    shutil.copytree(first, second)
+    print_notes(first / "notes.md", tmp_path / "first" / "notes.pdf")
+    print_notes(second / "notes.md", tmp_path / "second" / "elsewhere" / "notes.pdf")
+    built = [tmp_path / "first" / "notes.pdf", tmp_path / "second" / "elsewhere" / "notes.pdf"]
+    assert len(_pictures(built[0])) == 2
+    assert built[0].read_bytes() == built[1].read_bytes()

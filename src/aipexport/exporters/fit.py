@@ -32,7 +32,7 @@ from pathlib import Path
 
 from aipexport.config import MAX_COLUMNS
 from aipexport.errors import AipexportError
-from aipexport.exporters.html import MATH_CACHE_DIR, Page, page_layout, render_page
+from aipexport.exporters.html import MATH_CACHE_DIR, Page, UrlFor, page_layout, render_page
 from aipexport.exporters.pdf_chapters import (
     DocumentLayout,
     Job,
@@ -100,10 +100,9 @@ class Fitted:
 def measure(job: Job, pdf_up_to: int) -> Measure:
     """Lay out ``job``'s document in full and count its pages; write it as a PDF when it has
     ``pdf_up_to`` pages or fewer. Runs on a layout worker."""
-    from aipexport.exporters.pdf_fetch import ConfinedFetcher
     from aipexport.exporters.pdf_pages import print_counted
 
-    fetcher = ConfinedFetcher(files=job.files, directories=job.directories)
+    fetcher = job.fetcher()
     counted = print_counted(job.html, job.base_url, fetcher, pdf_up_to)
     return Measure(
         counted.pages, counted.fill, counted.pdf, tuple(counted.records), dict(fetcher.refused)
@@ -147,6 +146,7 @@ class NotesDoNotFit(AipexportError):
 def fit_pages(
     notes: Notes,
     job: Callable[[str], Job],
+    url_for: UrlFor,
     destination_dir: Path,
     cache_dir: Path | None,
     workers: Workers,
@@ -154,8 +154,9 @@ def fit_pages(
     """The largest font size on the grid, from ``notes.config.min_font_size`` to
     :data:`LARGEST_SIZE`, at which the page fits into ``notes.config.pages`` pages (with
     the column count that fills the fewest pages), and its PDF; ``job(html)`` says how to
-    lay a document out. Raises :class:`NotesDoNotFit`, saying how many pages the notes need
-    at the smallest size, when none does."""
+    lay a document out, ``url_for(path)`` how the page refers to a file. Raises
+    :class:`NotesDoNotFit`, saying how many pages the notes need at the smallest size, when
+    none does."""
     wanted = notes.config.pages
     assert wanted is not None, "fit_pages is for a page fitted to a number of pages"
     smallest = notes.config.min_font_size
@@ -177,7 +178,7 @@ def fit_pages(
                 continue
             page = render_page(
                 _at(notes, size, columns),
-                lambda path: path.as_uri(),
+                url_for,
                 destination_dir / MATH_CACHE_DIR,
             )
             the_job = replace(job(page.html), loads=page.parts.files_of(page.parts.chapters))

@@ -19,7 +19,6 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -36,7 +35,7 @@ from aipexport.exporters.pdf_chapters import (
 )
 from aipexport.exporters.pdf_contracts import differences
 from aipexport.exporters.pdf_pages import LINK_LEFT_OUT
-from aipexport.exporters.print_images import PrintCopies, shown_in_print
+from aipexport.exporters.print_images import PagePictures, PrintCopies, shown_in_print
 from aipexport.font_advice import font_advice
 from aipexport.model import SourceLocation
 from aipexport.outputs import write_atomically
@@ -84,13 +83,14 @@ def write_pdf(
     user_dir = notes.config.templates
     cache = destination.parent / CACHE_DIR if cache_dir is None else cache_dir
     copies = _print_copies(notes, cache)
+    pictures = PagePictures((asset.path for asset in notes.deck.assets), copies)
     page = render_page(
         notes,
-        lambda path: path.as_uri(),
+        pictures.url_for,
         destination.parent / MATH_CACHE_DIR,
         shown=shown_in_print(copies, notes.deck) if copies else None,
     )
-    job = _job_for(notes, copies.files if copies else ())
+    job = _job_for(notes, pictures)
     reason = None if single_pass else refusal(page.parts, user_dir)
     by_chapters = not single_pass and reason is None
     noticed: list[Diagnostic] = []
@@ -126,10 +126,8 @@ def write_pdf(
         if reason is not None and page.parts.documents
         else []
     )
-    # What WeasyPrint says of a print copy, it says of the picture (a broken one is copied
-    # as it is).
-    sources = {c.copy.as_uri(): c.source.as_uri() for c in copies.made} if copies else {}
-    return [*page.diagnostics, *one_pass, *noticed, *_diagnostics(layouts, notes, page, sources)]
+    diagnostics = _diagnostics(layouts, notes, page, pictures.sources)
+    return [*page.diagnostics, *one_pass, *noticed, *diagnostics]
 
 
 def _not_the_known_libraries(differ: Sequence[str]) -> Diagnostic:
@@ -162,29 +160,40 @@ def write_fitted_pdf(
     with contextlib.ExitStack() as stack:
         if not isinstance(workers, Workers):
             workers = stack.enter_context(Workers.started(workers))
+        pictures = PagePictures((asset.path for asset in notes.deck.assets), None)
         fitted = fit_pages(
             notes,
-            _job_for(notes),
+            _job_for(notes, pictures),
+            pictures.url_for,
             destination.parent,
             destination.parent / CACHE_DIR if cache_dir is None else cache_dir,
             workers,
         )
     write_atomically(destination, lambda path: path.write_bytes(fitted.pdf))
     page = fitted.page
-    return fitted, [*page.diagnostics, *_diagnostics(list(fitted.layouts), notes, page, {})]
+    return fitted, [
+        *page.diagnostics,
+        *_diagnostics(list(fitted.layouts), notes, page, pictures.sources),
+    ]
 
 
-def _job_for(notes: Notes, copies: Sequence[Path] = ()) -> Callable[[str], Job]:
-    """How to lay out a document of the page of ``notes``: what it may read (the notes'
-    pictures and their print ``copies``), and where its relative URLs resolve."""
+def _job_for(notes: Notes, pictures: PagePictures) -> Callable[[str], Job]:
+    """How to lay out a document of the page of ``notes``: what it may read (its
+    ``pictures``, given their URLs once the page is rendered), and where its relative URLs
+    resolve."""
     search_path = templates.search_path(notes.config.templates)
-    return partial(
-        Job,
-        # Relative URLs written in a user's page template resolve in their own directory.
-        base_url=search_path[0].resolve().as_uri() + "/",
-        files=(*(asset.path for asset in notes.deck.assets), *copies),
-        directories=search_path,
-    )
+
+    def job(html: str) -> Job:
+        return Job(
+            html,
+            # Relative URLs written in a user's page template resolve in their own directory.
+            base_url=search_path[0].resolve().as_uri() + "/",
+            files=tuple(asset.path for asset in notes.deck.assets),
+            directories=search_path,
+            pictures=pictures.served,
+        )
+
+    return job
 
 
 def _print_copies(notes: Notes, cache: Path) -> PrintCopies | None:
@@ -205,10 +214,9 @@ def _here(function: Callable[..., T], *args: object) -> Future[T]:
 
 def _print_in_one_pass(job: Job) -> tuple[bytes, list[DocumentLayout]]:
     """The PDF of ``job``'s whole page, printed by WeasyPrint in this process, and its log."""
-    from aipexport.exporters.pdf_fetch import ConfinedFetcher
     from aipexport.exporters.pdf_pages import print_whole
 
-    fetcher = ConfinedFetcher(files=job.files, directories=job.directories)
+    fetcher = job.fetcher()
     pdf, records = print_whole(job.html, job.base_url, fetcher)
     return pdf, [DocumentLayout((), tuple(records), dict(fetcher.refused))]
 

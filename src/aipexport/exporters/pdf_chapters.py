@@ -75,6 +75,8 @@ if TYPE_CHECKING:
     from pypdf import PdfWriter
     from pypdf.generic import DictionaryObject, IndirectObject
 
+    from aipexport.exporters.pdf_fetch import ConfinedFetcher
+
     #: A bookmark, the bookmarks under it, and whether it shows them (open).
     _Outline: TypeAlias = tuple[DictionaryObject, list["_Outline"], bool]
 
@@ -83,7 +85,7 @@ if TYPE_CHECKING:
 Progress = Callable[[str], None]
 
 #: Bump when what a cache entry holds, or how it is made, changes.
-_CACHE_FORMAT = 5
+_CACHE_FORMAT = 6
 #: Cache entries not used for this long are removed (every edit leaves one behind).
 _CACHE_MAX_AGE_S = 7 * 24 * 3600
 #: The templates whose structure this module relies on.
@@ -240,14 +242,21 @@ class Job:
     directories: tuple[Path, ...]
     anchors: tuple[str, ...] = ()
     loads: tuple[Path, ...] = ()
+    #: The page's pictures: the URL it gives each, and its file.
+    pictures: tuple[tuple[str, Path], ...] = ()
+
+    def fetcher(self) -> ConfinedFetcher:
+        """A fetcher of what this job may read (it imports WeasyPrint: in a layout process)."""
+        from aipexport.exporters.pdf_fetch import ConfinedFetcher
+
+        return ConfinedFetcher(self.files, self.directories, self.pictures)
 
 
 def lay_out(job: Job) -> DocumentLayout:
     """Lay out ``job``'s document in full and print each of its pages."""
-    from aipexport.exporters.pdf_fetch import ConfinedFetcher
     from aipexport.exporters.pdf_pages import print_document
 
-    fetcher = ConfinedFetcher(files=job.files, directories=job.directories)
+    fetcher = job.fetcher()
     pages, records = print_document(job.html, job.base_url, fetcher, job.anchors)
     return DocumentLayout(pages, records, dict(fetcher.refused))
 
@@ -257,17 +266,16 @@ def lay_out_chapter(job: Job, earlier: Pagination | None) -> tuple[DocumentLayou
     an edited version of it, only the pages the edit can change (see :mod:`.pdf_pages`).
     Returns the pages laid out, and how many pages of the earlier layout come before and
     after them."""
-    from aipexport.exporters.pdf_fetch import ConfinedFetcher
     from aipexport.exporters.pdf_pages import print_paged
 
-    fetcher = ConfinedFetcher(files=job.files, directories=job.directories)
+    fetcher = job.fetcher()
     try:
         paged = print_paged(job.html, job.base_url, fetcher, job.anchors, earlier)
     except Exception:
         if earlier is None:
             raise
         # An earlier layout from a cache that is not what it claims: lay out from scratch.
-        fetcher = ConfinedFetcher(files=job.files, directories=job.directories)
+        fetcher = job.fetcher()
         paged = print_paged(job.html, job.base_url, fetcher, job.anchors, None)
     layout = DocumentLayout(paged.pages, paged.records, dict(fetcher.refused), paged.pagination)
     return layout, paged.kept_before, paged.kept_after

@@ -23,7 +23,7 @@ import hashlib
 import io
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +33,8 @@ from aipexport import doc
 from aipexport.exporters.html import PageLayout
 from aipexport.model import Deck
 
+#: The scheme of the URLs the printed page gives the notes' pictures (see :func:`picture_urls`).
+PICTURE_SCHEME = "aipexport-picture"
 #: The resolution a print copy keeps at the width of a column (a printer's usual).
 PRINT_DPI = 300
 #: Bump when what a copy holds, or how it is made, changes (part of its name).
@@ -101,6 +103,45 @@ class PrintCopies:
                 waiting.append(submit(make_copy, copy))
         for future in waiting:
             future.result()
+
+
+class PagePictures:
+    """The URLs the printed page gives the notes' pictures (``originals``) and their print
+    ``copies``: named after their bytes (a copy after its name, which its picture's bytes
+    make), not after where they are. WeasyPrint names a picture in the PDF after its URL, so
+    a PDF of the same notes is the same bytes wherever the notes, the PDF and its cache are.
+    """
+
+    def __init__(self, originals: Iterable[Path], copies: PrintCopies | None) -> None:
+        self._originals = frozenset(originals)
+        self._copies = copies
+        self._urls: dict[Path, str] = {}
+
+    def url_for(self, path: Path) -> str:
+        """The URL of the file at ``path``: a picture's, or else its ``file:`` URL (a
+        missing picture's too, which the page's fetcher refuses, saying so)."""
+        if path not in self._urls:
+            copies = {copy.copy: copy for copy in self._copies.made} if self._copies else {}
+            if path in copies:
+                self._urls[path] = f"{PICTURE_SCHEME}:{path.name}"
+            elif path in self._originals and path.is_file():
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()[:32]
+                self._urls[path] = f"{PICTURE_SCHEME}:{digest}{path.suffix.lower()}"
+            else:
+                return path.as_uri()
+        return self._urls[path]
+
+    @property
+    def served(self) -> tuple[tuple[str, Path], ...]:
+        """Each URL :meth:`url_for` gave a picture, and its file."""
+        return tuple((url, path) for path, url in self._urls.items())
+
+    @property
+    def sources(self) -> dict[str, str]:
+        """The ``file:`` URL of the notes' picture behind each URL :meth:`url_for` gave (a
+        copy's picture for a copy): what WeasyPrint's messages should name."""
+        copies = {copy.copy: copy.source for copy in self._copies.made} if self._copies else {}
+        return {url: copies.get(path, path).as_uri() for path, url in self._urls.items()}
 
 
 def images_in_tables(deck: Deck) -> frozenset[str]:
