@@ -132,6 +132,68 @@ def test_an_edit_on_the_last_page_keeps_the_pages_before_it(
     assert len(relaid.pages) == 1
 
 
+def _run_of_chapters(directory: Path, edit: Callable[[str], str] = lambda text: text) -> str:
+    """The document of :data:`_CHAPTERS` small chapters that share pages (A5, one after the
+    other), after ``edit``."""
+    directory.mkdir(exist_ok=True)
+    (directory / "pyproject.toml").write_text(
+        '[tool.aipexport]\npaper = "a5"\nchapter_breaks = "none"\n'
+    )
+    lines = ["# Small notes", ""]
+    for chapter in range(1, _CHAPTERS + 1):
+        lines += [f"## Note {chapter}", ""]
+        for topic in range(1, 5):
+            lines += [
+                f"### Note {chapter} topic {topic}",
+                f"- Bullet {chapter}.{topic} with enough words to fill most of a column line",
+                f"- Another bullet of note {chapter}, shorter",
+                "",
+            ]
+    path = directory / "notes.md"
+    path.write_text(edit("\n".join(lines) + "\n"), encoding="utf-8")
+    notes = load_notes([path], load_config(find_project_file(path)))
+    (run,) = render_page(notes, lambda p: p.as_uri()).parts.documents
+    assert len(run.chapters) == _CHAPTERS
+    return run.html
+
+
+#: Chapters in the run of small notes (about five A5 pages).
+_CHAPTERS = 16
+
+
+def test_an_edit_in_a_run_of_small_chapters_lays_out_only_its_pages(tmp_path: Path) -> None:
+    original = _print(_run_of_chapters(tmp_path / "original"))
+    assert len(original.pages) >= 4, "the run is several pages long"
+    old = "Another bullet of note 8, shorter"
+    edited = _run_of_chapters(tmp_path / "edited", lambda text: text.replace(old, "Reworded"))
+    relaid, scratch = _relaid_as_from_scratch(original, edited)
+    assert relaid.kept_before >= 1
+    assert relaid.kept_after >= 1
+    assert len(relaid.pages) < len(scratch.pages)
+
+
+def test_a_note_added_to_a_run_lays_out_the_rest_of_it(tmp_path: Path) -> None:
+    original = _print(_run_of_chapters(tmp_path / "original"))
+    heading = "## Note 12\n"
+    added = "## An added note\n\n- with a bullet\n\n" + heading
+
+    def add(text: str) -> str:
+        return text.replace(heading, added)
+
+    # The run now has another chapter: rendered as its own document, compared as one.
+    (tmp_path / "edited").mkdir()
+    (tmp_path / "edited" / "pyproject.toml").write_text(
+        '[tool.aipexport]\npaper = "a5"\nchapter_breaks = "none"\n'
+    )
+    path = tmp_path / "edited" / "notes.md"
+    path.write_text(add((tmp_path / "original" / "notes.md").read_text("utf-8")), "utf-8")
+    notes = load_notes([path], load_config(find_project_file(path)))
+    (run,) = render_page(notes, lambda p: p.as_uri()).parts.documents
+    relaid, _ = _relaid_as_from_scratch(original, run.html)
+    assert relaid.kept_before >= 1
+    assert relaid.kept_after == 0
+
+
 def test_a_heading_begun_on_a_kept_page_is_bookmarked_once(tmp_path: Path) -> None:
     # A heading long enough to run over several pages, with an edit a few units after it:
     # the pages it starts on are kept, the page it ends on is laid out again.

@@ -17,10 +17,9 @@ its own (:class:`~aipexport.exporters.html.Parts`), and the PDF is put together 
    layout: its HTML (stylesheet included), the bytes of the files it loads (fonts, images),
    the anchors its links lead to, the options and the versions of aipexport, WeasyPrint,
    pydyf and fontTools, and the system's fonts. After an edit only the
-   edited chapter is laid out, and only from the first page the edit can change to the first
-   page after it that starts as it did before (:mod:`.pdf_pages`): the cache also keeps the
-   last layout of each chapter that is a run of its own, with where its pages start (a run
-   of several small chapters is laid out again in full).
+   edited run of chapters is laid out, and only from the first page the edit can change to
+   the first page after it that starts as it did before (:mod:`.pdf_pages`): the cache also
+   keeps the last layout of each run, with where its pages start.
 3. **Front and frame**, laid out side by side once the page counts are known: the title
    and contents, ``page.html`` rendered with each entry's page number given as data
    (``page_of(anchor)``, which the shipped ``toc.html`` writes into ``data-page``, instead of
@@ -302,12 +301,12 @@ def cache_key(job: Job, options: str) -> str:
     return _digest(job, options, "document", job.html)
 
 
-def lineage_key(job: Job, options: str, chapter: int, page: str) -> str:
-    """A name for the ``chapter``-th chapter of documents that share everything but the
-    chapter's own text: their ``page`` without chapters (the stylesheet), the files it
-    loads, ``options`` and the programs' versions. The last layout of that chapter is kept
-    under this name, to be resumed after an edit."""
-    return _digest(job, options, "chapter", str(chapter), page)
+def lineage_key(job: Job, options: str, first: int, count: int, page: str) -> str:
+    """A name for the run of ``count`` chapters from the ``first``-th of documents that
+    share everything but the chapters' own text: their ``page`` without chapters (the
+    stylesheet), the files it loads, ``options`` and the programs' versions. The last layout
+    of that run is kept under this name, to be resumed after an edit."""
+    return _digest(job, options, "chapters", str(first), str(count), page)
 
 
 @functools.cache
@@ -583,13 +582,16 @@ def print_by_chapters(
         job_linking(page, document.links, document.chapters)
         for page, document in zip(documents, parts.documents, strict=True)
     ]
-    # A run of one chapter is resumed after an edit from its last layout; a run of several
-    # is laid out again in full (resuming compares the units of one chapter).
+    # Each run is resumed after an edit from its last layout.
     number = {chapter.heading.anchor: n for n, chapter in enumerate(parts.chapters)}
     lineages = [
-        lineage_key(chapter_job, _OPTIONS, number[part.chapters[0].heading.anchor], parts.bare)
-        if len(part.chapters) == 1
-        else ""
+        lineage_key(
+            chapter_job,
+            _OPTIONS,
+            number[part.chapters[0].heading.anchor],
+            len(part.chapters),
+            parts.bare,
+        )
         for chapter_job, part in zip(jobs, parts.documents, strict=True)
     ]
     # The chapters' pages are put together while the others are laid out.

@@ -7,8 +7,8 @@ box tree the page begins, the page counters, the side), and a page's layout depe
 that state and on the content from there on, as far as the page reaches (plus a look at what
 follows, to keep a heading with its lines). :func:`print_paged` keeps each page's starting
 state (:class:`Pagination`). Given the pagination of an earlier version of the document, it
-compares the two documents' *units* (the children of the blocks below the chapter, such as a
-section's lead or a list: see :func:`_units`) and
+compares the two documents' *units* (the children of the blocks below each chapter, such as
+a section's lead or a list: see :func:`_units`) and
 
 * keeps the earlier pages that end two units or more before the first unit that differs,
   and starts laying out from the state the earlier layout had there;
@@ -369,35 +369,43 @@ def _bookmark_each_box_once(pages: Sequence[Any], begun: Sequence[Any]) -> None:
 
 
 def _units(root: Any) -> tuple[tuple[tuple[int, ...], str], ...]:
-    """The document's units: the children of each block of the chapter (its heading and its
-    runs of columns or wide tables) with, first for each block, the block itself; each as its
-    path from ``root`` and a fingerprint of all that shapes its layout."""
-    path, chapter = _chapter_box(root)
-    if chapter is None:
+    """The document's units, chapter after chapter (a run of chapters that share pages is
+    one document): each chapter's block itself, then the children of each block of the
+    chapter (its heading and its runs of columns or wide tables) with, first for each block,
+    the block itself; each as its path from ``root`` and a fingerprint of all that shapes
+    its layout. None when the chapters are not side by side (the units must cover the whole
+    document, at one depth)."""
+    chapters = _chapter_boxes(root)
+    if not chapters or len({len(path) for path, _ in chapters}) != 1:
         return ()
     units = []
-    for index, block in enumerate(chapter.children):
-        units.append(((*path, index, -1), _fingerprint(block, deep=False)))
-        for number, unit in enumerate(getattr(block, "children", ())):
-            units.append(((*path, index, number), _fingerprint(unit, deep=True)))
+    for path, chapter in chapters:
+        units.append(((*path, -1, -1), _fingerprint(chapter, deep=False)))
+        for index, block in enumerate(chapter.children):
+            units.append(((*path, index, -1), _fingerprint(block, deep=False)))
+            for number, unit in enumerate(getattr(block, "children", ())):
+                units.append(((*path, index, number), _fingerprint(unit, deep=True)))
     return tuple(units)
 
 
-def _chapter_box(root: Any) -> tuple[tuple[int, ...], Any]:
-    """The path to the box of the ``<section class="chapter">`` and the box (``None`` if the
-    document has none)."""
+def _chapter_boxes(root: Any) -> list[tuple[tuple[int, ...], Any]]:
+    """The path to the box of each ``<section class="chapter">``, and the box, in document
+    order."""
+    found = []
     pending: list[tuple[tuple[int, ...], Any]] = [((), root)]
     while pending:
-        path, box = pending.pop(0)
+        path, box = pending.pop()
         element = getattr(box, "element", None)
         if (
             element is not None
             and box.element_tag == "section"
             and "chapter" in element.get("class", "").split()
         ):
-            return path, box
-        pending.extend(((*path, i), child) for i, child in enumerate(getattr(box, "children", ())))
-    return (), None
+            found.append((path, box))
+            continue
+        children = list(enumerate(getattr(box, "children", ())))
+        pending.extend(((*path, i), child) for i, child in reversed(children))
+    return found
 
 
 def _fingerprint(box: Any, *, deep: bool) -> str:
