@@ -12,7 +12,9 @@ Measured:
 * the same cold runs on a ten-times set of notes made here (the notes repeated with renamed
   chapters, so headings stay unique);
 * the baseline, in the same run: WeasyPrint's own command line printing the page that
-  ``aipexport html`` writes for the same notes;
+  ``aipexport html`` writes for the same notes; its runs alternate with those of the cold
+  ``pdf`` and ``pdf --pages 4`` (a shared machine's speed drifts over minutes: builds
+  compared with each other meet the same drift);
 * ``sets``: ``aipexport pdf`` cold and rebuilt after one edit (:func:`sets.edit_line`) on
   every set of real notes in the corpora directory (``--corpora``, default
   ``../shared/corpora`` beside the repository; left out, with a message, when there is none)
@@ -20,6 +22,7 @@ Measured:
   code blocks), each next to the naive pass over the same page (the baseline above), with
   the targets: cold at most 0.5x naive, rebuild at most 0.2x naive, cold at most 60 s per MB
   of Markdown. Medians of three runs for sets under 100 KB of Markdown, one run for larger;
+  the cold build's runs alternate with the naive pass's;
 * ``shortcuts``: what each of the layout's shortcuts (:mod:`aipexport.exporters.pdf_pages`)
   saves of the cold ``aipexport pdf``'s processor time, each switched off in turn
   (``benchmarks/shortcut_off.py``), runs interleaved, on the notes and three real sets.
@@ -159,25 +162,33 @@ def main(argv: Sequence[str] | None = None) -> None:
                     _report_shortcut(run)
         for scale, notes in ((1, one), (10, ten)) if "notes" in parts else ():
             out = work / f"out{scale}"
-            for command in ("check", "anki", "pdf"):
+            for command in ("check", "anki"):
                 args = _args(command, notes, out)
                 runs.append(
                     _measure(command, scale, "cold", args, options.runs, env, _cold(notes, out))
                 )
                 _report(runs[-1])
+            cold: list[Spec] = [("pdf", scale, "cold", _args("pdf", notes, out), _cold(notes, out))]
             if scale == 1:
-                runs.append(_measure_rebuild(notes, out, options.runs, env))
-                _report(runs[-1])
-                # Fitted into 4 pages: the search against a cold build of the same notes.
+                # Fitted into 4 pages, and the baseline: against a cold build of the same
+                # notes, in turn with it.
                 fit = [*_args("pdf", notes, out), "--pages", "4"]
-                runs.append(_measure(FIT, 1, "cold", fit, options.runs, env, _cold(notes, out)))
-                _report(runs[-1])
-                page = out / "page.html"
-                html = _args("html", notes, out, page)
+                page = work / "page1" / "page.html"
+                page.parent.mkdir()
+                html = _args("html", notes, work / "page1", page)
                 subprocess.run(html, check=True, env=env, capture_output=True)
-                baseline = [str(BIN / "weasyprint"), str(page), str(out / "baseline.pdf")]
-                runs.append(_measure("baseline", 1, "cold", baseline, options.runs, env, None))
-                _report(runs[-1])
+                baseline = [str(BIN / "weasyprint"), str(page), str(page.with_suffix(".pdf"))]
+                cold += [
+                    (FIT, 1, "cold", fit, _cold(notes, out)),
+                    ("baseline", 1, "cold", baseline, None),
+                ]
+            pdf, *against = _measure_in_turn(cold, options.runs, env)
+            measured = [pdf]
+            if scale == 1:
+                measured.append(_measure_rebuild(notes, out, options.runs, env))
+            for each in (*measured, *against):
+                runs.append(each)
+                _report(each)
 
     record = {
         "machine": {
@@ -283,6 +294,30 @@ def _measure(
         times.append(round(seconds, 3))
         peaks.append(peak)
     return Run(command, scale, state, round(statistics.median(times), 3), max(peaks), times)
+
+
+#: What :func:`_measure_in_turn` runs: command, scale, state, arguments, and what to do
+#: before each run.
+Spec = tuple[str, int, str, list[str], "Callable[[], None] | None"]
+
+
+def _measure_in_turn(specs: Sequence[Spec], count: int, env: dict[str, str]) -> list[Run]:
+    """``count`` runs of each of ``specs``, taken in turn (a, b, a, b, ...): on a shared
+    machine whose speed drifts over minutes, builds compared with each other (a cold build
+    and the naive pass) then meet the same drift, and their ratio holds."""
+    times: list[list[float]] = [[] for _ in specs]
+    peaks: list[list[float]] = [[] for _ in specs]
+    for _ in range(count):
+        for index, (_, _, _, args, prepare) in enumerate(specs):
+            if prepare:
+                prepare()
+            seconds, peak = _timed(args, env)
+            times[index].append(round(seconds, 3))
+            peaks[index].append(peak)
+    return [
+        Run(command, scale, state, round(statistics.median(t), 3), max(p), t)
+        for (command, scale, state, _, _), t, p in zip(specs, times, peaks, strict=True)
+    ]
 
 
 def _timed(args: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -433,7 +468,26 @@ def _measure_set(name: str, directory: Path, work: Path, env: dict[str, str]) ->
     count = 3 if size < SMALL_SET_BYTES else 1
     out = work / "set-out"
     args = _args("pdf", notes, out)
-    cold = _median_of(args, count, env, _cold(notes, out))
+    page = work / "set-page" / "page.html"
+    shutil.rmtree(page.parent, ignore_errors=True)
+    page.parent.mkdir()
+    subprocess.run(
+        _args("html", notes, page.parent, page), check=False, env=env, capture_output=True
+    )
+    naive_args = [str(BIN / "weasyprint"), str(page), str(page.with_suffix(".pdf"))]
+    # The cold build and the naive pass in turn, so that both meet the machine's drift.
+    cold: float | None
+    naive: float | None
+    try:
+        cold_run, naive_run = _measure_in_turn(
+            [("pdf", 1, "cold", args, _cold(notes, out)), ("naive", 1, "cold", naive_args, None)],
+            count,
+            env,
+        )
+        cold, naive = cold_run.median_s, naive_run.median_s
+    except SystemExit as failure:
+        print(f"  failed: {str(failure)[:500]}")
+        cold = naive = None
     source, line = sets.edit_line(notes)
     original = source.read_text(encoding="utf-8")
     edits = iter(range(1, count + 1))
@@ -449,12 +503,6 @@ def _measure_set(name: str, directory: Path, work: Path, env: dict[str, str]) ->
         rebuild = _median_of(args, count, env, previous_build)
     finally:
         source.write_text(original, encoding="utf-8")
-    page = out / "page.html"
-    _cold(notes, out)()
-    subprocess.run(_args("html", notes, out, page), check=False, env=env, capture_output=True)
-    naive = _median_of(
-        [str(BIN / "weasyprint"), str(page), str(out / "naive.pdf")], count, env, lambda: None
-    )
     return SetRun(name, size, count, cold, rebuild, naive)
 
 
