@@ -40,6 +40,11 @@ if TYPE_CHECKING:
 #: is built 50 ms after its last event (watchfiles' step).
 _DEBOUNCE_MS = 400
 _STEP_MS = 50
+#: How long the watcher waits for a save before it says it is still watching: the first time
+#: it says so, it is watching (see :class:`Observer`).
+_QUIET_MS = 100
+#: How long :class:`Observer` waits at the start for the watcher to watch.
+_START_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -262,9 +267,14 @@ class Observer:
         self._changes: queue.Queue[set[Path]] = queue.Queue()
         self._thread = threading.Thread(target=self._observe, name="watchfiles", daemon=True)
         self._failure: Exception | None = None
+        self._watching = threading.Event()
 
     def __enter__(self) -> Observer:
+        # Once the watcher has said anything (a change, or that none came), its watches are
+        # in place: a save from now on is seen. (Before: a save in the first moments, while
+        # the thread still imported watchfiles, was lost.)
         self._thread.start()
+        self._watching.wait(_START_TIMEOUT_S)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -281,11 +291,17 @@ class Observer:
                 debounce=_DEBOUNCE_MS,
                 step=_STEP_MS,
                 stop_event=self._stop,
+                rust_timeout=_QUIET_MS,
+                yield_on_timeout=True,
                 raise_interrupt=False,
             ):
-                self._changes.put({Path(path) for _, path in changes})
+                self._watching.set()
+                if changes:
+                    self._changes.put({Path(path) for _, path in changes})
         except Exception as error:  # a watched directory went away, say; __iter__ reports it
             self._failure = error
+        finally:
+            self._watching.set()
 
     def __iter__(self) -> Iterator[list[Path]]:
         while not self._stop.is_set():
