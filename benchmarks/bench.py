@@ -111,7 +111,7 @@ class ShortcutRun:
 #: values of boxes of one style, leaders set a few dots to a text and text layouts kept
 #: while drawing saved a median 7%, 8.5% and 2.5% of the processor time over these sets and
 #: were dropped.)
-SHORTCUTS = ("_lines_reused",)
+SHORTCUTS = ("_lines_reused", "_paths_parsed_once")
 #: The real sets the shortcuts are measured on besides the notes: tables, maths, code.
 SHORTCUT_SETS = (
     "Koukenhou__AIF-C01-AWS-Certified-AI-Practitioner--",

@@ -3,6 +3,7 @@ and the single pass a build falls back to when one differs: the same pages, with
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 import weasyprint
 import weasyprint.layout
 import weasyprint.layout.page
+import weasyprint.svg
 from pypdf import PdfWriter
 
 from aipexport.exporters import pdf_pages
@@ -120,3 +122,31 @@ def test_a_build_falls_back_to_one_pass_with_the_same_pages(
     assert _subsets_of_the_body_font(fallback) == 1
     assert _subsets_of_the_body_font(fast) > 1
     _assert_same_pages(fast, fallback)
+
+
+def test_an_svg_path_drawn_another_way_is_named(
+    fresh_check: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    draw_path = weasyprint.svg.TAGS["path"]
+
+    def path(svg: Any, node: Any, font_size: float) -> None:
+        draw_path(svg, node, font_size)
+
+    monkeypatch.setitem(weasyprint.svg.TAGS, "path", path)
+    assert differences() == ("WeasyPrint does not draw an SVG path with weasyprint.svg.path.path",)
+
+
+def test_an_svg_path_that_reads_more_of_its_node_is_named(
+    fresh_check: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = importlib.import_module("weasyprint.svg.path")
+    draw_path = module.path
+
+    def path(svg: Any, node: Any, font_size: float) -> None:
+        if node.attrib.get("pathLength"):
+            svg.stream.set_dash([], 0)
+        draw_path(svg, node, font_size)
+
+    monkeypatch.setattr(module, "path", path)
+    monkeypatch.setitem(weasyprint.svg.TAGS, "path", path)
+    assert differences() == ("weasyprint.svg.path.path uses node.attrib, svg.stream.set_dash",)

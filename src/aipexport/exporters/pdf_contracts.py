@@ -81,6 +81,7 @@ _SIGNATURES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ("stream", "textbox", "offset_x", "text_overflow", "block_ellipsis"),
     ),
     ("weasyprint.css.counters", "CounterStyle.__init__", ("self",)),
+    ("weasyprint.svg.path", "path", ("svg", "node", "font_size")),
 )
 
 #: The private method of pypdf the join calls: name in ``PdfWriter``, parameter names.
@@ -92,6 +93,15 @@ _REMAKE_STATE = frozenset({"content_changed", "pages_wanted", "anchors", "conten
 
 #: How WeasyPrint's text module reads a property of a computed style.
 _STYLE_READ = re.compile(r"style\[['\"](\w+)['\"]\]")
+
+#: What WeasyPrint's ``path`` reads and calls of the picture and the path node.
+_SVG_USE = re.compile(r"\b(svg\.\w+(?:\.\w+)?|node\.\w+)")
+_SVG_USED = frozenset(
+    {
+        *("svg.stream.move_to", "svg.stream.line_to", "svg.stream.curve_to"),
+        *("svg.stream.close", "svg.point", "node.get", "node.vertices"),
+    }
+)
 
 #: The small document :func:`_weasyprint_probe` lays out: a chapter with a bookmark and text.
 _PROBE_HTML = (
@@ -116,6 +126,7 @@ def _weasyprint_differences() -> list[str]:
     for module, name, parameters in _SIGNATURES:
         found.extend(_signature_differs(f"{module}.{name}", _lookup(module, name), parameters))
     found.extend(_text_properties_differ())
+    found.extend(_svg_paths_differ())
     if not found:
         # The shapes of the data are worth checking only where the functions are there.
         found.extend(_weasyprint_probe())
@@ -137,6 +148,25 @@ def _text_properties_differ() -> list[str]:
         return ["WeasyPrint's text module reads no style property as style['name']"]
     unknown = sorted(read - set(_TEXT_PROPERTIES))
     return [f"WeasyPrint's text module reads {', '.join(unknown)} of a style"] if unknown else []
+
+
+def _svg_paths_differ() -> list[str]:
+    """Whether WeasyPrint draws an SVG ``path`` element with its ``path`` function, found in
+    its table of drawing functions by tag, which :func:`.pdf_pages._paths_parsed_once`
+    replaces; and whether that function still touches only what the replacement records:
+    the picture's ``stream`` (moves, lines, curves and closes) and ``point``, and the node's
+    ``get`` and ``vertices``."""
+    # The package's name "path" is the function, which hides the module of that name.
+    svg = importlib.import_module("weasyprint.svg")
+    draw_path = importlib.import_module("weasyprint.svg.path").path
+    tags = getattr(svg, "TAGS", None)
+    if not isinstance(tags, dict) or tags.get("path") is not draw_path:
+        return ["WeasyPrint does not draw an SVG path with weasyprint.svg.path.path"]
+    source = inspect.getsource(draw_path)
+    used = set(_SVG_USE.findall(source))
+    if used - _SVG_USED:
+        return [f"weasyprint.svg.path.path uses {', '.join(sorted(used - _SVG_USED))}"]
+    return []
 
 
 def _pypdf_differences() -> list[str]:

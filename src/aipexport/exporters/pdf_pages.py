@@ -22,8 +22,10 @@ fonts by name).
 
 While a document is laid out, :func:`_lines_reused` answers what WeasyPrint works out
 again and again with the answer it found before: a text's line breaks and a line's strut,
-for styles alike in what the text module reads. Each answer is the one WeasyPrint would
-find, so the pages are those of a plain layout. (Other shortcuts, measured by ``make
+for styles alike in what the text module reads; while its pages are drawn,
+:func:`_paths_parsed_once` draws each glyph path of its formulas the way it was drawn the
+first time. Each answer is the one WeasyPrint would find, so the pages are those of a plain
+layout. (Other shortcuts, measured by ``make
 bench``, saved less than a tenth of the print and were dropped: each private function
 replaced is one more that a WeasyPrint release may change.)
 
@@ -43,6 +45,7 @@ import copy
 import hashlib
 import logging
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -453,29 +456,31 @@ def _written(
     printed = []
     # The subsets' names come from WeasyPrint's private font data: only where it is known.
     finisher = _name_font_subsets if knows_weasyprint() else None
-    for number, page in enumerate(document.pages):
-        marks = [Mark(name, x, y) for name, (x, y, *_) in page.anchors.items()]
-        marks += [
-            Mark("", x, y, level, label, state == "open")
-            for level, label, (x, y), state in page.bookmarks
-        ]
-        left_out = _links_off_the_page_left_out(page)
-        own, bookmarks = page.anchors, page.bookmarks
-        # The page's own PDF needs only the anchors its links point to (the joined PDF gets
-        # its destinations and outline from the marks): fewer objects to write and read.
-        linked = {target for kind, target, _, _ in page.links if kind == "internal"}
-        page.anchors = {
-            name: own.get(name, (0, 0, 0, 0)) for name in sorted(linked.intersection(anchors))
-        }
-        page.bookmarks = []
-        try:
-            with _ellipses_drawn_alone(), _font_dates_fixed(), collected_log() as records:
-                pdf = document.copy([page]).write_pdf(finisher=finisher)
-        finally:
-            page.anchors, page.bookmarks = own, bookmarks
-        laid_out = logged[number] if number < len(logged) else []
-        records_of_page = (*_as_records([*laid_out, *records]), *left_out)
-        printed.append(PrintedPage(pdf, tuple(marks), records_of_page))
+    # The formulas of a document draw the same glyphs page after page.
+    with _paths_parsed_once():
+        for number, page in enumerate(document.pages):
+            marks = [Mark(name, x, y) for name, (x, y, *_) in page.anchors.items()]
+            marks += [
+                Mark("", x, y, level, label, state == "open")
+                for level, label, (x, y), state in page.bookmarks
+            ]
+            left_out = _links_off_the_page_left_out(page)
+            own, bookmarks = page.anchors, page.bookmarks
+            # The page's own PDF needs only the anchors its links point to (the joined PDF gets
+            # its destinations and outline from the marks): fewer objects to write and read.
+            linked = {target for kind, target, _, _ in page.links if kind == "internal"}
+            page.anchors = {
+                name: own.get(name, (0, 0, 0, 0)) for name in sorted(linked.intersection(anchors))
+            }
+            page.bookmarks = []
+            try:
+                with _ellipses_drawn_alone(), _font_dates_fixed(), collected_log() as records:
+                    pdf = document.copy([page]).write_pdf(finisher=finisher)
+            finally:
+                page.anchors, page.bookmarks = own, bookmarks
+            laid_out = logged[number] if number < len(logged) else []
+            records_of_page = (*_as_records([*laid_out, *records]), *left_out)
+            printed.append(PrintedPage(pdf, tuple(marks), records_of_page))
     return tuple(printed)
 
 
@@ -745,6 +750,98 @@ def _ellipses_drawn_alone() -> Iterator[None]:
         yield
     finally:
         draw.draw_text = draw_text
+
+
+#: The ``d`` of an SVG path whose drawing depends on nothing else: numbers (no units, no
+#: percentages, which depend on the font size and the picture's size) and path commands.
+_PLAIN_PATH = re.compile(r"[0-9.,eE+\-\sMmLlHhVvCcSsQqTtAaZz]*")
+
+
+@contextlib.contextmanager
+def _paths_parsed_once() -> Iterator[None]:
+    """While pages are drawn, draw each SVG path of plain numbers the way WeasyPrint drew the
+    same path before.
+
+    A formula is an SVG picture whose glyphs are paths, and the same glyphs come back in
+    formula after formula: WeasyPrint reads each path's text anew every time (a quarter of
+    the time of a page of formulas). Its ``path`` depends only on that text when the text is
+    numbers and commands, and does two things: it draws to the picture's stream and lists the
+    path's vertices (for markers). Both are recorded the first time and done again the same
+    way after, so the stream gets the same calls, and the page the same bytes.
+    """
+    if not knows_weasyprint():
+        yield
+        return
+    from weasyprint import svg as weasyprint_svg
+
+    original = weasyprint_svg.TAGS["path"]
+    drawings: dict[str, tuple[list[tuple[str, tuple[float, ...]]], list[Any]]] = {}
+
+    class Recorder:
+        """A stream that keeps the drawing calls made to it."""
+
+        def __init__(self, calls: list[tuple[str, tuple[float, ...]]]) -> None:
+            self.calls = calls
+
+        def move_to(self, *point: float) -> None:
+            self.calls.append(("move_to", point))
+
+        def line_to(self, *point: float) -> None:
+            self.calls.append(("line_to", point))
+
+        def curve_to(self, *points: float) -> None:
+            self.calls.append(("curve_to", points))
+
+        def close(self) -> None:
+            self.calls.append(("close", ()))
+
+    class Picture:
+        """The picture as ``path`` sees it, drawing to a recorder."""
+
+        def __init__(self, svg: Any, calls: list[tuple[str, tuple[float, ...]]]) -> None:
+            self.stream = Recorder(calls)
+            self.point = svg.point
+
+    class PathNode:
+        """The path node as ``path`` sees it, listing its vertices apart."""
+
+        def __init__(self, node: Any, vertices: list[Any]) -> None:
+            self.get = node.get
+            self.vertices = vertices
+
+    def path(svg: Any, node: Any, font_size: float) -> None:
+        text = node.get("d", "")
+        if not _PLAIN_PATH.fullmatch(text):
+            original(svg, node, font_size)
+            return
+        if text in drawings:
+            done(svg, node, *drawings[text])
+            return
+        calls: list[tuple[str, tuple[float, ...]]] = []
+        vertices: list[Any] = []
+        try:
+            original(Picture(svg, calls), PathNode(node, vertices), font_size)
+        except Exception:
+            # A path WeasyPrint cannot read draws what it drew before failing, then fails.
+            done(svg, node, calls, vertices)
+            raise
+        drawings[text] = calls, vertices
+        done(svg, node, calls, vertices)
+
+    def done(
+        svg: Any, node: Any, calls: list[tuple[str, tuple[float, ...]]], vertices: list[Any]
+    ) -> None:
+        """Draw the recorded ``calls`` on the picture and list the ``vertices`` of the node."""
+        stream = svg.stream
+        for name, arguments in calls:
+            getattr(stream, name)(*arguments)
+        node.vertices.extend(vertices)
+
+    weasyprint_svg.TAGS["path"] = path
+    try:
+        yield
+    finally:
+        weasyprint_svg.TAGS["path"] = original
 
 
 @contextlib.contextmanager
