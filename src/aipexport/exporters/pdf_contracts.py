@@ -158,11 +158,15 @@ def _svg_paths_differ() -> list[str]:
     ``get`` and ``vertices``."""
     # The package's name "path" is the function, which hides the module of that name.
     svg = importlib.import_module("weasyprint.svg")
-    draw_path = importlib.import_module("weasyprint.svg.path").path
+    draw_path = _lookup("weasyprint.svg.path", "path")
     tags = getattr(svg, "TAGS", None)
-    if not isinstance(tags, dict) or tags.get("path") is not draw_path:
-        return ["WeasyPrint does not draw an SVG path with weasyprint.svg.path.path"]
+    drawn_with = tags.get("path") if isinstance(tags, dict) else None
+    drawn_apart = ["WeasyPrint does not draw an SVG path with weasyprint.svg.path.path"]
+    if draw_path is None:
+        return drawn_apart
     source = inspect.getsource(draw_path)
+    if drawn_with is not draw_path:
+        return drawn_apart
     used = set(_SVG_USE.findall(source))
     if used - _SVG_USED:
         return [f"weasyprint.svg.path.path uses {', '.join(sorted(used - _SVG_USED))}"]
