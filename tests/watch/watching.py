@@ -82,6 +82,10 @@ class Watch:
         return status
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @contextlib.contextmanager
 def watching(directory: Path, *arguments: str) -> Iterator[Watch]:
     """``aipexport watch ARGUMENTS`` run in ``directory`` until its first build is done; it is
@@ -93,6 +97,9 @@ def watching(directory: Path, *arguments: str) -> Iterator[Watch]:
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         text=True,
+        # Ctrl-C as on a terminal, even when the tests run in the background of a shell
+        # (which starts them with SIGINT ignored, and the watch would keep ignoring it).
+        preexec_fn=_interruptible,
     )
     watch = Watch(process)
     try:
