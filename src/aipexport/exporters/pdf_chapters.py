@@ -67,6 +67,7 @@ from typing import TYPE_CHECKING, Any, cast
 from aipexport import __version__, templates
 from aipexport.exporters.html import ChapterView, PageLayout, Parts
 from aipexport.exporters.pdf_pages import Mark, Pagination, PrintedPage, Record
+from aipexport.garbage import collected_after, frozen
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -485,10 +486,13 @@ class Workers:
 
 def _warm_up() -> None:
     """Import WeasyPrint and check its internals (a worker's first layout would otherwise
-    pay for both: the check, once per process, is also a first small layout)."""
+    pay for both: the check, once per process, is also a first small layout). What is there
+    then lives as long as the process (modules, WeasyPrint's stylesheets and fonts): the
+    garbage collector leaves it out of every later scan."""
     from aipexport.exporters.pdf_contracts import differences
 
     differences()
+    frozen()
 
 
 def cores() -> int:
@@ -557,6 +561,7 @@ _OPTIONS = "presentational_hints"
 # The whole pipeline
 
 
+@collected_after()
 def print_by_chapters(
     parts: Parts,
     layout: PageLayout,

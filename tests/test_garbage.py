@@ -1,0 +1,63 @@
+"""Garbage collection during the work: seldom, then in full, and as it was after."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+from aipexport.exporters.pdf_chapters import Workers
+from aipexport.garbage import YOUNG_COLLECTION_ALLOCATIONS, collected_after
+
+
+class _Node:
+    """An object that can be in a cycle and be watched with a weak reference."""
+
+    def __init__(self) -> None:
+        self.partner: _Node | None = None
+
+
+def _cycle() -> weakref.ref[_Node]:
+    """Two objects that refer to each other and to nothing else, and a watch on one."""
+    first, second = _Node(), _Node()
+    first.partner, second.partner = second, first
+    return weakref.ref(first)
+
+
+def test_the_collectors_thresholds_are_given_back() -> None:
+    before = gc.get_threshold()
+    with collected_after():
+        during = gc.get_threshold()
+        with collected_after():
+            assert gc.get_threshold() == during
+        assert gc.get_threshold() == during
+    assert during[0] == YOUNG_COLLECTION_ALLOCATIONS
+    assert during[2] > 1_000_000
+    assert gc.get_threshold() == before
+
+
+def test_a_cycle_made_in_the_work_is_freed_when_it_ends() -> None:
+    gc.collect()
+    with collected_after():
+        watched = _cycle()
+        # A little allocation, far from the young threshold: the collector does not run.
+        for _ in range(1000):
+            _Node()
+        assert watched() is not None
+    assert watched() is None
+
+
+def _heap() -> tuple[int, int, bool]:
+    """In a layout process: the objects the collector leaves out, those it scans, and
+    whether WeasyPrint is imported."""
+    import sys
+
+    return gc.get_freeze_count(), len(gc.get_objects()), "weasyprint" in sys.modules
+
+
+def test_a_layout_process_leaves_what_it_imported_out_of_later_scans() -> None:
+    assert gc.get_freeze_count() == 0
+    with Workers.started(1) as workers:
+        frozen, scanned, imported = workers.submit(_heap).result(timeout=120)
+    # WeasyPrint's modules, fonts and stylesheets, and what the check of its internals made.
+    assert imported
+    assert frozen > 20 * scanned
