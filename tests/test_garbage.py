@@ -6,7 +6,7 @@ import gc
 import weakref
 
 from aipexport.exporters.pdf_chapters import Workers
-from aipexport.garbage import YOUNG_COLLECTION_ALLOCATIONS, collected_after
+from aipexport.garbage import YOUNG_COLLECTION_ALLOCATIONS, collected_seldom
 
 
 class _Node:
@@ -25,9 +25,9 @@ def _cycle() -> weakref.ref[_Node]:
 
 def test_the_collectors_thresholds_are_given_back() -> None:
     before = gc.get_threshold()
-    with collected_after():
+    with collected_seldom(then_in_full=False):
         during = gc.get_threshold()
-        with collected_after():
+        with collected_seldom(then_in_full=True):
             assert gc.get_threshold() == during
         assert gc.get_threshold() == during
     assert during[0] == YOUNG_COLLECTION_ALLOCATIONS
@@ -35,15 +35,34 @@ def test_the_collectors_thresholds_are_given_back() -> None:
     assert gc.get_threshold() == before
 
 
-def test_a_cycle_made_in_the_work_is_freed_when_it_ends() -> None:
+def test_a_cycle_made_in_a_layout_is_freed_when_it_ends() -> None:
     gc.collect()
-    with collected_after():
+    with collected_seldom(then_in_full=True):
         watched = _cycle()
         # A little allocation, far from the young threshold: the collector does not run.
         for _ in range(1000):
             _Node()
         assert watched() is not None
     assert watched() is None
+
+
+def _generations_collected_on_leaving(then_in_full: bool) -> list[int]:
+    """The generations the collector scanned as a block of work ended."""
+    scanned: list[int] = []
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            scanned.append(info["generation"])
+
+    with collected_seldom(then_in_full=then_in_full):
+        gc.callbacks.append(watch)
+    gc.callbacks.remove(watch)
+    return scanned
+
+
+def test_a_command_does_not_wait_for_a_full_collection_as_it_ends() -> None:
+    assert 2 in _generations_collected_on_leaving(then_in_full=True)
+    assert 2 not in _generations_collected_on_leaving(then_in_full=False)
 
 
 def _heap() -> tuple[int, int, bool]:

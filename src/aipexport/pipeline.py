@@ -15,7 +15,7 @@ from aipexport.chapters import number_chapters
 from aipexport.config import Config
 from aipexport.diagnostics import Diagnostic, DiagnosticSink
 from aipexport.errors import AipexportError
-from aipexport.garbage import collected_after
+from aipexport.garbage import collected_seldom
 from aipexport.identity import resolve
 from aipexport.ids import normalise
 from aipexport.lock import Lock, read_lock
@@ -46,7 +46,7 @@ class Notes:
     lock: Lock
 
 
-@collected_after()
+@collected_seldom(then_in_full=False)
 def load_notes(paths: Sequence[Path], config: Config, lock_path: Path | None = None) -> Notes:
     """Read and parse ``paths``; raise :class:`AipexportError` when they make no card.
 

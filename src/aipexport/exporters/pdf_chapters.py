@@ -67,7 +67,7 @@ from typing import TYPE_CHECKING, Any, cast
 from aipexport import __version__, templates
 from aipexport.exporters.html import ChapterView, PageLayout, Parts
 from aipexport.exporters.pdf_pages import Mark, Pagination, PrintedPage, Record
-from aipexport.garbage import collected_after, frozen
+from aipexport.garbage import collected_seldom, frozen
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -561,7 +561,7 @@ _OPTIONS = "presentational_hints"
 # The whole pipeline
 
 
-@collected_after()
+@collected_seldom(then_in_full=False)
 def print_by_chapters(
     parts: Parts,
     layout: PageLayout,

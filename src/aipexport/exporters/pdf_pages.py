@@ -50,7 +50,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aipexport.garbage import collected_after
+from aipexport.garbage import collected_seldom
 
 if TYPE_CHECKING:
     import pydyf
@@ -161,7 +161,7 @@ class Paged:
     pagination: Pagination | None
 
 
-@collected_after()
+@collected_seldom(then_in_full=True)
 def print_document(
     html_text: str, base_url: str, fetcher: URLFetcher, anchors: Sequence[str]
 ) -> tuple[tuple[PrintedPage, ...], tuple[Record, ...]]:
@@ -175,7 +175,7 @@ def print_document(
     return _written(document, anchors), _as_records(records)
 
 
-@collected_after()
+@collected_seldom(then_in_full=True)
 def print_paged(
     html_text: str,
     base_url: str,
@@ -515,7 +515,7 @@ def _links_off_the_page_left_out(page: Any) -> list[Record]:
     return left_out
 
 
-@collected_after()
+@collected_seldom(then_in_full=False)
 def print_whole(html_text: str, base_url: str, fetcher: URLFetcher) -> tuple[bytes, list[Record]]:
     """``html_text`` printed in a single pass with WeasyPrint's public API, as any user of it
     would: the PDF, and what WeasyPrint logged."""
@@ -542,7 +542,7 @@ class Counted:
     records: list[Record]
 
 
-@collected_after()
+@collected_seldom(then_in_full=True)
 def print_counted(html_text: str, base_url: str, fetcher: URLFetcher, pdf_up_to: int) -> Counted:
     """``html_text`` laid out in full (with :func:`_lines_reused`), its pages counted, and
     written as a PDF, as :func:`print_whole` writes one, when it has ``pdf_up_to`` pages or
