@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -18,7 +19,16 @@ from PIL import Image, ImageChops
 from aipexport.config import find_project_file, load_config
 from aipexport.exporters.html import render_page
 from aipexport.exporters.pdf import CACHE_DIR, write_pdf
-from aipexport.exporters.pdf_chapters import Job, cache_key
+from aipexport.exporters.pdf_chapters import (
+    Announcement,
+    Job,
+    Workers,
+    _completed,
+    _marks_of_pages,
+    _with_kept_marks,
+    cache_key,
+    lay_out_chapter,
+)
 from aipexport.pipeline import Notes, load_notes
 from aipexport.templates import shipped_templates_dir
 from tests.pdf.conftest import Printed
@@ -412,3 +422,52 @@ def test_an_image_changed_in_place_lays_its_chapter_out_again(tmp_path: Path) ->
     write_pdf(_load(path), cold, cache_dir=tmp_path / "cold-cache", workers=1)
     assert rebuilt.read_bytes() == cold.read_bytes()
     assert rebuilt.read_bytes() != first.read_bytes()
+
+
+def _chapter_job(directory: Path, edit: str = "") -> Job:
+    """The job of the first chapter of A5 sample notes (several pages), with ``edit`` added
+    to one bullet of its middle section when given."""
+    (directory / "pyproject.toml").write_text('[tool.aipexport]\npaper = "a5"\n')
+    path = sample_notes(directory, sections=40)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("bullet number 30 with", f"bullet number 30{edit} with"))
+    first = render_page(_load(path), lambda p: p.as_uri()).parts.documents[0]
+    base_url = shipped_templates_dir().resolve().as_uri() + "/"
+    return Job(first.html, base_url, (), (shipped_templates_dir(),))
+
+
+def _announcement(workers: Workers, token: int) -> Announcement:
+    """The announcement of ``token`` (it may come a little after the layout it announced)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for announcement in workers.announced():
+            if announcement[0] == token:
+                return announcement
+        time.sleep(0.01)
+    raise AssertionError(f"nothing was announced for job {token}")
+
+
+def test_a_worker_announces_the_marks_of_the_pages_it_lays_out(tmp_path: Path) -> None:
+    # The front and the frame need only each page's marks: they are laid out as soon as the
+    # last chapter is announced, while its pages are written.
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    job = _chapter_job(tmp_path / "one")
+    edited = _chapter_job(tmp_path / "two", " (edited)")
+    with Workers.started(1) as workers:
+        token = workers.token()
+        first, _, _ = workers.submit(lay_out_chapter, job, None, token).result()
+        assert _announcement(workers, token) == (token, _marks_of_pages(first), 0, 0)
+        assert len(first.pages) >= 4
+        assert all(page.marks for page in first.pages)
+
+        again = workers.token()
+        relaid = workers.submit(lay_out_chapter, edited, first.pagination, again).result()
+        _, marks, before, after = _announcement(workers, again)
+    layout, kept_before, kept_after = relaid
+    assert (before, after) == (kept_before, kept_after)
+    assert kept_before > 0, "the pages before the edit are kept"
+    assert marks == _marks_of_pages(layout)
+    whole = _completed(relaid, first)
+    assert _with_kept_marks(marks, before, after, first) == _marks_of_pages(whole)
+    assert token != again

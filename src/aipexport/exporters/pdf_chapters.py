@@ -20,10 +20,13 @@ its own (:class:`~aipexport.exporters.html.Parts`), and the PDF is put together 
    edited run of chapters is laid out, and only from the first page the edit can change to
    the first page after it that starts as it did before (:mod:`.pdf_pages`): the cache also
    keeps the last layout of each run, with where its pages start.
-3. **Front and frame**, laid out side by side once the page counts are known: the title
-   and contents, ``page.html`` rendered with each entry's page number given as data
+3. **Front and frame**, laid out side by side once every chapter's pages and their anchors
+   are known: a worker announces them (:meth:`Workers.announced`) as soon as it has laid a
+   chapter out, before it writes the pages, so the front and the frame are laid out while the
+   last chapter's pages are written (a good share of the time). The front is the title and
+   contents, ``page.html`` rendered with each entry's page number given as data
    (``page_of(anchor)``, which the shipped ``toc.html`` writes into ``data-page``, instead of
-   the stylesheet's ``target-counter``); and the frame, an empty page per page of the result
+   the stylesheet's ``target-counter``); the frame is an empty page per page of the result
    that draws only the running header and ``page X of Y`` footer from the page's own
    stylesheet, given the title and the names of the chapters that start on each page.
    Both are cached too: an edit that moves no heading to another page reuses them.
@@ -52,10 +55,13 @@ import functools
 import hashlib
 import html
 import io
+import itertools
 import json
 import math
 import multiprocessing
+import multiprocessing.queues
 import os
+import queue
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -261,16 +267,27 @@ def lay_out(job: Job) -> DocumentLayout:
     return DocumentLayout(pages, records, dict(fetcher.refused))
 
 
-def lay_out_chapter(job: Job, earlier: Pagination | None) -> tuple[DocumentLayout, int, int]:
+def lay_out_chapter(
+    job: Job, earlier: Pagination | None, token: int | None = None
+) -> tuple[DocumentLayout, int, int]:
     """Lay out and print ``job``'s chapter; given the pagination of the ``earlier`` layout of
     an edited version of it, only the pages the edit can change (see :mod:`.pdf_pages`).
     Returns the pages laid out, and how many pages of the earlier layout come before and
-    after them."""
+    after them. With a ``token``, a worker of :class:`Workers` also announces the marks of
+    those pages as soon as they are laid out, before they are written (see
+    :meth:`Workers.announced`)."""
     from aipexport.exporters.pdf_pages import print_paged
+
+    announcements = _announcements
+    laid_out = None
+    if token is not None and announcements is not None:
+
+        def laid_out(marks: PagesMarks, before: int, after: int) -> None:
+            announcements.put((token, marks, before, after))
 
     fetcher = job.fetcher()
     try:
-        paged = print_paged(job.html, job.base_url, fetcher, job.anchors, earlier)
+        paged = print_paged(job.html, job.base_url, fetcher, job.anchors, earlier, laid_out)
     except Exception:
         if earlier is None:
             raise
@@ -447,6 +464,8 @@ class Workers:
     def __init__(self, count: int | None = None) -> None:
         self.count = count or cores()
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._announcements: multiprocessing.queues.Queue[Announcement] | None = None
+        self._tokens = itertools.count()
 
     @classmethod
     @contextlib.contextmanager
@@ -463,14 +482,18 @@ class Workers:
         """Start the processes now (a build from the cache uses them only to warm up)."""
         if self._pool is None:
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            context = multiprocessing.get_context(method)
+            # A queue reaches a process only as it starts: through the initializer.
+            self._announcements = context.Queue()
             self._pool = concurrent.futures.ProcessPoolExecutor(
                 max_workers=self.count,
-                mp_context=multiprocessing.get_context(method),
+                mp_context=context,
                 initializer=_warm_up,
+                initargs=(self._announcements,),
             )
             # With fork, the first job starts every process at once, before the pool's own
             # thread exists; each one imports WeasyPrint on its own, in parallel.
-            self._pool.submit(_warm_up)
+            self._pool.submit(os.getpid)
 
     def submit(self, function: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any]:
         """``function(*args)`` run by a worker."""
@@ -478,19 +501,54 @@ class Workers:
         assert self._pool is not None
         return self._pool.submit(function, *args)
 
+    def token(self) -> int:
+        """A number no other job of these workers is given, for :func:`lay_out_chapter` to
+        announce its pages with."""
+        return next(self._tokens)
+
+    def announced(self) -> Iterator[Announcement]:
+        """The announcements of :func:`lay_out_chapter` that have arrived since the last call:
+        token, marks of the pages laid out, pages of the earlier layout kept before and after
+        them."""
+        if self._announcements is None:
+            return
+        while True:
+            try:
+                yield self._announcements.get_nowait()
+            except queue.Empty:
+                return
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
+        if self._announcements is not None:
+            self._announcements.close()
+            self._announcements = None
 
 
-def _warm_up() -> None:
-    """Import WeasyPrint and check its internals (a worker's first layout would otherwise
-    pay for both: the check, once per process, is also a first small layout). What is there
-    then lives as long as the process (modules, WeasyPrint's stylesheets and fonts): the
-    garbage collector leaves it out of every later scan."""
+#: The marks of each page of a document.
+PagesMarks = tuple[tuple[Mark, ...], ...]
+#: What :func:`lay_out_chapter` announces: see :meth:`Workers.announced`.
+Announcement = tuple[int, PagesMarks, int, int]
+
+#: In a worker of :class:`Workers`: where :func:`lay_out_chapter` announces its pages.
+_announcements: multiprocessing.queues.Queue[Announcement] | None = None
+
+
+def _warm_up(announcements: multiprocessing.queues.Queue[Announcement]) -> None:
+    """Keep where to announce pages laid out, import WeasyPrint and check its internals (a
+    worker's first layout would otherwise pay for both: the check, once per process, is also
+    a first small layout). What is there then lives as long as the process (modules,
+    WeasyPrint's stylesheets and fonts): the garbage collector leaves it out of every later
+    scan."""
+    global _announcements
     from aipexport.exporters.pdf_contracts import differences
 
+    # An announcement is only a head start: a worker that ends does not wait for the ones
+    # nobody read.
+    announcements.cancel_join_thread()
+    _announcements = announcements
     differences()
     frozen()
 
@@ -502,52 +560,125 @@ def cores() -> int:
     return os.cpu_count() or 1
 
 
-def lay_out_all(
+@dataclass
+class _Batch:
+    """Jobs handed to the workers: each one's cache key, its layout when the cache has it
+    (else its future, and for a chapter the earlier layout it is laid out from, and the token
+    it announces its pages with)."""
+
+    jobs: Sequence[Job]
+    keys: list[str]
+    layouts: list[DocumentLayout | None]
+    futures: dict[int, concurrent.futures.Future[Any]]
+    earlier: dict[int, DocumentLayout | None]
+    tokens: dict[int, int]
+    lineages: Sequence[str] | None
+
+
+def _submit(
     jobs: Sequence[Job],
     cache_dir: Path | None,
     workers: Workers,
     lineages: Sequence[str] | None = None,
-    ready: Callable[[int, DocumentLayout], None] | None = None,
-    meanwhile: Callable[[], None] | None = None,
-) -> list[DocumentLayout]:
-    """Every job laid out, from the cache where it can be, the rest on the ``workers``. Jobs
-    of chapters have ``lineages`` (see :func:`lineage_key`; ``""`` for one that is not to be
-    resumed): each is laid out from the last layout of its lineage where the cache has one,
-    with where its pages start. ``ready(index, layout)`` is called for each as soon as it is
-    there, while the others are still being laid out; ``meanwhile()`` once they are all
-    under way."""
+) -> _Batch:
+    """Every job not in the cache handed to the ``workers``. Jobs of chapters have
+    ``lineages`` (see :func:`lineage_key`; ``""`` for one that is not to be resumed): each is
+    laid out from the last layout of its lineage where the cache has one, with where its
+    pages start."""
     keys = [cache_key(job, _OPTIONS) for job in jobs]
     layouts: list[DocumentLayout | None] = [_cache_read(cache_dir, key) for key in keys]
     todo = [index for index, layout in enumerate(layouts) if layout is None]
     # The longest first, so that no worker is left with a long chapter at the end.
     todo.sort(key=lambda index: -len(jobs[index].html))
-    chapters = lineages is not None
-    lineages = lineages or [""] * len(jobs)
-    earlier = {i: _earlier_layout(cache_dir, lineages[i]) if lineages[i] else None for i in todo}
-    futures = {
-        index: workers.submit(
-            lay_out_chapter, jobs[index], getattr(earlier[index], "pagination", None)
-        )
-        if chapters
-        else workers.submit(lay_out, jobs[index])
-        for index in todo
+    earlier: dict[int, DocumentLayout | None] = {}
+    tokens: dict[int, int] = {}
+    futures = {}
+    for index in todo:
+        if lineages is None:
+            futures[index] = workers.submit(lay_out, jobs[index])
+            continue
+        lineage = lineages[index]
+        earlier[index] = _earlier_layout(cache_dir, lineage) if lineage else None
+        tokens[index] = workers.token()
+        pagination = getattr(earlier[index], "pagination", None)
+        futures[index] = workers.submit(lay_out_chapter, jobs[index], pagination, tokens[index])
+    return _Batch(jobs, keys, layouts, futures, earlier, tokens, lineages)
+
+
+def _page_marks(batch: _Batch, workers: Workers) -> list[PagesMarks]:
+    """The marks of every page of each chapter of ``batch``, as soon as they are known: from
+    the cache, or as a worker announces them (before it writes the pages), or from the
+    finished layout."""
+    known: dict[int, PagesMarks] = {
+        index: _marks_of_pages(layout)
+        for index, layout in enumerate(batch.layouts)
+        if layout is not None
     }
-    if meanwhile is not None:
-        meanwhile()
+    by_token = {token: index for index, token in batch.tokens.items()}
+    waiting = set(batch.futures)
+    while waiting:
+        for token, marks, before, after in workers.announced():
+            index = by_token.get(token)  # an earlier batch's is of no use any more
+            if index in waiting:
+                assert index is not None
+                known[index] = _with_kept_marks(marks, before, after, batch.earlier[index])
+                waiting.discard(index)
+        for index in [index for index in waiting if batch.futures[index].done()]:
+            layout = _completed(batch.futures[index].result(), batch.earlier[index])
+            known[index] = _marks_of_pages(layout)
+            waiting.discard(index)
+        if waiting:
+            concurrent.futures.wait(
+                [batch.futures[index] for index in waiting],
+                timeout=_ANNOUNCEMENT_POLL_S,
+                return_when=concurrent.futures.FIRST_COMPLETED,
+            )
+    return [known[index] for index in range(len(batch.jobs))]
+
+
+#: How often :func:`_page_marks` looks for announcements while no layout finishes.
+_ANNOUNCEMENT_POLL_S = 0.01
+
+
+def _marks_of_pages(layout: DocumentLayout) -> PagesMarks:
+    return tuple(page.marks for page in layout.pages)
+
+
+def _with_kept_marks(
+    marks: PagesMarks, before: int, after: int, earlier: DocumentLayout | None
+) -> PagesMarks:
+    """The marks of a chapter's pages: of those laid out now (``marks``), with those of the
+    ``before`` first and ``after`` last pages kept from the ``earlier`` layout (as
+    :func:`_completed` keeps the pages)."""
+    if earlier is None:
+        return marks
+    kept = _marks_of_pages(earlier)
+    return (*kept[:before], *marks, *(kept[len(kept) - after :] if after else ()))
+
+
+def _collected(
+    batch: _Batch,
+    cache_dir: Path | None,
+    ready: Callable[[int, DocumentLayout], None] | None = None,
+) -> list[DocumentLayout]:
+    """Every layout of ``batch``, once laid out (each is cached as it arrives).
+    ``ready(index, layout)`` is called for each as soon as it is there, while the others are
+    still being laid out."""
+    layouts = list(batch.layouts)
     for index, layout in enumerate(layouts):
         if ready is not None and layout is not None:
             ready(index, layout)
-    by_future = {future: index for index, future in futures.items()}
+    by_future = {future: index for index, future in batch.futures.items()}
     for future in concurrent.futures.as_completed(by_future):
         index = by_future[future]
         result = future.result()
-        layout = _completed(result, earlier[index]) if chapters else result
+        layout = _completed(result, batch.earlier[index]) if batch.lineages else result
         layouts[index] = layout
-        _cache_write(cache_dir, keys[index], layout)
+        _cache_write(cache_dir, batch.keys[index], layout)
         if ready is not None:
             ready(index, layout)
-    if chapters:
-        for lineage, key in zip(lineages, keys, strict=True):
+    if batch.lineages:
+        for lineage, key in zip(batch.lineages, batch.keys, strict=True):
             if lineage:
                 store_in_cache(cache_dir, ((f"{lineage}.last", key.encode()),))
     return [layout for layout in layouts if layout is not None]
@@ -609,32 +740,38 @@ def print_by_chapters(
         if progress is not None:
             progress(f"chapters {len(ready)}/{len(documents)} laid out")
 
-    chapters = lay_out_all(
-        jobs,
-        cache_dir,
-        workers,
-        lineages=lineages,
-        ready=place,
-    )
+    def front_and_frame(marks: Sequence[PagesMarks], front_pages: int) -> list[Job]:
+        """The jobs of the front and the frame, which need only where the chapters' pages
+        start and what is on each: they are laid out together."""
+        return [
+            job_linking(
+                _front_html(parts, marks, front_pages), parts.contents_links, parts.chapters
+            ),
+            job_linking(_frame_html(parts, front_pages, marks), frozenset(), ()),
+        ]
+
+    batch = _submit(jobs, cache_dir, workers, lineages)
     front_pages = _front_page_guess(parts, layout)
-    while True:
-        # The front and the frame need only the page counts: they are laid out together.
-        front, frame = lay_out_all(
-            [
-                job_linking(
-                    _front_html(parts, chapters, front_pages), parts.contents_links, parts.chapters
-                ),
-                job_linking(_frame_html(parts, front_pages, chapters), frozenset(), ()),
-            ],
-            cache_dir,
-            workers,
-            # The chapters' pages are placed while the front and the frame are laid out.
-            meanwhile=joined.prepare,
-        )
-        if len(front.pages) == front_pages:
-            break
+    # The front and the frame are laid out as soon as the last chapter is, while its pages
+    # are written.
+    marks = _page_marks(batch, workers)
+    early = front_and_frame(marks, front_pages)
+    extras = _submit(early, cache_dir, workers)
+    chapters = _collected(batch, cache_dir, ready=place)
+    # What the workers announced is what they wrote (a chapter laid out again from scratch
+    # after a failure may have announced the first attempt's pages).
+    marks = [_marks_of_pages(chapter) for chapter in chapters]
+    final = front_and_frame(marks, front_pages)
+    if [one.html for one in final] != [one.html for one in early]:
+        extras = _submit(final, cache_dir, workers)
+    # The chapters' pages are placed while the front and the frame are laid out.
+    joined.prepare()
+    front, frame = _collected(extras, cache_dir)
+    while len(front.pages) != front_pages:
         # The numbers were counted from the wrong first body page: count again.
         front_pages = len(front.pages)
+        again = _submit(front_and_frame(marks, front_pages), cache_dir, workers)
+        front, frame = _collected(again, cache_dir)
     _cache_prune(cache_dir)
     joined.place(0, front)
     if progress is not None:
@@ -658,22 +795,24 @@ def _front_page_guess(parts: Parts, layout: PageLayout) -> int:
     return max(1, math.ceil((parts.contents_entries + 25) / (0.92 * lines_per_page)))
 
 
-def _front_html(parts: Parts, chapters: Sequence[DocumentLayout], front_pages: int) -> str:
+def _front_html(parts: Parts, chapters: Sequence[PagesMarks], front_pages: int) -> str:
     """The title and contents as a document of their own, each entry with the number of the
-    page its heading is on (when the body starts on page ``front_pages + 1``)."""
+    page its heading is on (when the body starts on page ``front_pages + 1``), given the
+    marks of each page of the ``chapters``."""
     page_of: dict[str, int] = {}
     number = front_pages
-    for layout in chapters:
-        for page in layout.pages:
+    for pages in chapters:
+        for page in pages:
             number += 1
-            for mark in page.marks:
+            for mark in page:
                 if mark.level == 0:
                     page_of.setdefault(mark.name, number)
     return _with_style(parts.front(page_of), _NO_MARGIN_BOXES + _FRAME_STYLE)
 
 
-def _frame_html(parts: Parts, front_pages: int, chapters: Sequence[DocumentLayout]) -> str:
-    """The frame's document: an empty page for each page of the front and of the chapters;
+def _frame_html(parts: Parts, front_pages: int, chapters: Sequence[PagesMarks]) -> str:
+    """The frame's document: an empty page for each page of the front and of the chapters
+    (given the marks of each page of each chapter);
     the first of the front names the title, and each page of a chapter the chapters that
     start on it, in order, for the running header (which shows the first of them, and the
     last on the pages after)."""
@@ -683,9 +822,9 @@ def _frame_html(parts: Parts, front_pages: int, chapters: Sequence[DocumentLayou
         style = f"string-set: title {_css_string(parts.title)}" if number == 0 else ""
         pages.append(f'<div class="aipexport-page aipexport-front" style="{html.escape(style)}">')
         pages.append("</div>\n")
-    for layout in chapters:
-        for page in layout.pages:
-            begun = [names[m.name] for m in page.marks if m.level == 0 and m.name in names]
+    for chapter in chapters:
+        for page in chapter:
+            begun = [names[m.name] for m in page if m.level == 0 and m.name in names]
             pages.append('<div class="aipexport-page">')
             for name in begun:
                 style = f"string-set: chapter {_css_string(name)}"

@@ -46,7 +46,7 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -102,6 +102,11 @@ class Mark:
     level: int = 0
     label: str = ""
     open: bool = True
+
+
+#: Told, by :func:`print_paged`, the marks of each page laid out and how many pages of the
+#: earlier layout come before and after them.
+LaidOut = Callable[[tuple[tuple[Mark, ...], ...], int, int], None]
 
 
 @dataclass(frozen=True)
@@ -182,10 +187,16 @@ def print_paged(
     fetcher: URLFetcher,
     anchors: Sequence[str],
     earlier: Pagination | None,
+    laid_out: LaidOut | None = None,
 ) -> Paged:
     """``html_text`` laid out and written page by page, from the first page that differs from
     the ``earlier`` layout's (when there is one) up to the first page after the edit that
-    starts as an earlier page did. The pages are those :func:`print_document` gives."""
+    starts as an earlier page did. The pages are those :func:`print_document` gives.
+
+    ``laid_out`` is told the marks of the pages laid out, and how many pages of the earlier
+    layout are kept before and after them, once the layout is done and before the pages are
+    written (writing takes a good part of the time: what depends only on where things are
+    can start meanwhile). It is not told when this WeasyPrint is not the one known."""
     if not knows_weasyprint():
         pages, whole = print_document(html_text, base_url, fetcher, anchors)
         return Paged(pages, 0, 0, whole, None)
@@ -218,6 +229,8 @@ def print_paged(
             options["output_intent"],
         )
         starts = tuple(_encoded(entry[:4]) for entry in context.page_maker)
+    if laid_out is not None:
+        laid_out(tuple(marks_of(page) for page in document.pages), plan.kept_before, kept_after)
     if kept_after:
         assert earlier is not None
         starts = starts[:-1] + earlier.starts[len(earlier.starts) - kept_after - 1 :]
@@ -463,11 +476,7 @@ def _written(
     # The formulas of a document draw the same glyphs page after page.
     with _paths_parsed_once():
         for number, page in enumerate(document.pages):
-            marks = [Mark(name, x, y) for name, (x, y, *_) in page.anchors.items()]
-            marks += [
-                Mark("", x, y, level, label, state == "open")
-                for level, label, (x, y), state in page.bookmarks
-            ]
+            marks = marks_of(page)
             left_out = _links_off_the_page_left_out(page)
             own, bookmarks = page.anchors, page.bookmarks
             # The page's own PDF needs only the anchors its links point to (the joined PDF gets
@@ -484,8 +493,18 @@ def _written(
                 page.anchors, page.bookmarks = own, bookmarks
             laid_out = logged[number] if number < len(logged) else []
             records_of_page = (*_as_records([*laid_out, *records]), *left_out)
-            printed.append(PrintedPage(pdf, tuple(marks), records_of_page))
+            printed.append(PrintedPage(pdf, marks, records_of_page))
     return tuple(printed)
+
+
+def marks_of(page: Any) -> tuple[Mark, ...]:
+    """The anchors and bookmarks of a WeasyPrint page, in the order the page gives them."""
+    marks = [Mark(name, x, y) for name, (x, y, *_) in page.anchors.items()]
+    marks += [
+        Mark("", x, y, level, label, state == "open")
+        for level, label, (x, y), state in page.bookmarks
+    ]
+    return tuple(marks)
 
 
 #: What a link of the printed page may lead to besides its own anchors: the schemes the
