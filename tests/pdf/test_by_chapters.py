@@ -464,10 +464,13 @@ def test_a_worker_announces_the_marks_of_the_pages_it_lays_out(tmp_path: Path) -
         again = workers.token()
         relaid = workers.submit(lay_out_chapter, edited, first.pagination, again).result()
         _, marks, before, after = _announcement(workers, again)
+        scratch, _, _ = workers.submit(lay_out_chapter, edited, None).result()
     layout, kept_before, kept_after = relaid
     assert (before, after) == (kept_before, kept_after)
     assert kept_before > 0, "the pages before the edit are kept"
+    assert kept_after > 0, "the pages after the edit are kept"
     assert marks == _marks_of_pages(layout)
-    whole = _completed(relaid, first)
-    assert _with_kept_marks(marks, before, after, first) == _marks_of_pages(whole)
+    # The marks of the whole chapter are those of the chapter laid out from scratch.
+    assert _with_kept_marks(marks, before, after, first) == _marks_of_pages(scratch)
+    assert _marks_of_pages(_completed(relaid, first)) == _marks_of_pages(scratch)
     assert token != again

@@ -63,9 +63,10 @@ import multiprocessing.queues
 import os
 import queue
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -275,7 +276,8 @@ def lay_out_chapter(
     Returns the pages laid out, and how many pages of the earlier layout come before and
     after them. With a ``token``, a worker of :class:`Workers` also announces the marks of
     those pages as soon as they are laid out, before they are written (see
-    :meth:`Workers.announced`)."""
+    :meth:`Workers.announced`), where the installed WeasyPrint is the one known (see
+    :func:`.pdf_pages.print_paged`)."""
     from aipexport.exporters.pdf_pages import print_paged
 
     announcements = _announcements
@@ -465,6 +467,8 @@ class Workers:
         self.count = count or cores()
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._announcements: multiprocessing.queues.Queue[Announcement] | None = None
+        self._arrived: queue.Queue[Announcement] = queue.Queue()
+        self._reading: tuple[threading.Thread, threading.Event] | None = None
         self._tokens = itertools.count()
 
     @classmethod
@@ -494,6 +498,18 @@ class Workers:
             # With fork, the first job starts every process at once, before the pool's own
             # thread exists; each one imports WeasyPrint on its own, in parallel.
             self._pool.submit(os.getpid)
+            # Announcements are read on a thread of their own (started once the processes
+            # are): a worker that dies halfway through one leaves that thread, and not the
+            # build, waiting for the rest.
+            done = threading.Event()
+            reader = threading.Thread(
+                target=_forward,
+                args=(self._announcements, self._arrived, done),
+                name="aipexport-announcements",
+                daemon=True,
+            )
+            reader.start()
+            self._reading = reader, done
 
     def submit(self, function: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any]:
         """``function(*args)`` run by a worker."""
@@ -510,11 +526,9 @@ class Workers:
         """The announcements of :func:`lay_out_chapter` that have arrived since the last call:
         token, marks of the pages laid out, pages of the earlier layout kept before and after
         them."""
-        if self._announcements is None:
-            return
         while True:
             try:
-                yield self._announcements.get_nowait()
+                yield self._arrived.get_nowait()
             except queue.Empty:
                 return
 
@@ -522,9 +536,35 @@ class Workers:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
+        if self._reading is not None:
+            reader, done = self._reading
+            done.set()
+            reader.join(timeout=_READER_STOP_S)
+            self._reading = None
         if self._announcements is not None:
             self._announcements.close()
             self._announcements = None
+
+
+#: How long :func:`_forward` waits for an announcement before it looks whether to stop, and
+#: how long closing the workers waits for it to stop.
+_READER_POLL_S = 0.1
+_READER_STOP_S = 1.0
+
+
+def _forward(
+    source: multiprocessing.queues.Queue[Announcement],
+    arrived: queue.Queue[Announcement],
+    done: threading.Event,
+) -> None:
+    """Move what the workers announce from ``source`` to ``arrived`` until ``done``."""
+    while not done.is_set():
+        try:
+            arrived.put(source.get(timeout=_READER_POLL_S))
+        except queue.Empty:
+            continue
+        except (EOFError, OSError, ValueError):  # the queue is closed
+            return
 
 
 #: The marks of each page of a document.
@@ -562,17 +602,47 @@ def cores() -> int:
 
 @dataclass
 class _Batch:
-    """Jobs handed to the workers: each one's cache key, its layout when the cache has it
-    (else its future, and for a chapter the earlier layout it is laid out from, and the token
-    it announces its pages with)."""
+    """Jobs handed to the workers: each one's cache key, its layout once known (from the cache,
+    or laid out), the future of each not in the cache, and for a chapter the earlier layout
+    it is laid out from, the token it announces its pages with and its lineage."""
 
-    jobs: Sequence[Job]
     keys: list[str]
     layouts: list[DocumentLayout | None]
     futures: dict[int, concurrent.futures.Future[Any]]
     earlier: dict[int, DocumentLayout | None]
     tokens: dict[int, int]
     lineages: Sequence[str] | None
+    placed: set[int] = field(default_factory=set)
+
+    def place_known(self, cache_dir: Path | None, ready: Ready | None) -> None:
+        """Hand every layout known and not yet handed on to ``ready``, and record each
+        chapter's as the last of its lineage."""
+        for index, layout in enumerate(self.layouts):
+            if layout is None or index in self.placed:
+                continue
+            self.placed.add(index)
+            if self.lineages and self.lineages[index]:
+                store_in_cache(
+                    cache_dir, ((f"{self.lineages[index]}.last", self.keys[index].encode()),)
+                )
+            if ready is not None:
+                ready(index, layout)
+
+    def settle(self, index: int, cache_dir: Path | None, ready: Ready | None) -> None:
+        """The finished job ``index``: its layout kept, cached and handed on (raises what the
+        job raised)."""
+        result = self.futures[index].result()
+        layout = _completed(result, self.earlier[index]) if self.lineages else result
+        self.layouts[index] = layout
+        _cache_write(cache_dir, self.keys[index], layout)
+        self.place_known(cache_dir, ready)
+
+    def unsettled(self) -> list[int]:
+        return [index for index in self.futures if self.layouts[index] is None]
+
+
+#: Told of each layout of a batch as soon as it is there: its index, and the layout.
+Ready = Callable[[int, DocumentLayout], None]
 
 
 def _submit(
@@ -602,13 +672,17 @@ def _submit(
         tokens[index] = workers.token()
         pagination = getattr(earlier[index], "pagination", None)
         futures[index] = workers.submit(lay_out_chapter, jobs[index], pagination, tokens[index])
-    return _Batch(jobs, keys, layouts, futures, earlier, tokens, lineages)
+    return _Batch(keys, layouts, futures, earlier, tokens, lineages)
 
 
-def _page_marks(batch: _Batch, workers: Workers) -> list[PagesMarks]:
+def _page_marks(
+    batch: _Batch, workers: Workers, cache_dir: Path | None, ready: Ready | None
+) -> list[PagesMarks]:
     """The marks of every page of each chapter of ``batch``, as soon as they are known: from
     the cache, or as a worker announces them (before it writes the pages), or from the
-    finished layout."""
+    finished layout. Meanwhile each layout that finishes is settled (see
+    :meth:`_Batch.settle`)."""
+    batch.place_known(cache_dir, ready)
     known: dict[int, PagesMarks] = {
         index: _marks_of_pages(layout)
         for index, layout in enumerate(batch.layouts)
@@ -623,17 +697,20 @@ def _page_marks(batch: _Batch, workers: Workers) -> list[PagesMarks]:
                 assert index is not None
                 known[index] = _with_kept_marks(marks, before, after, batch.earlier[index])
                 waiting.discard(index)
-        for index in [index for index in waiting if batch.futures[index].done()]:
-            layout = _completed(batch.futures[index].result(), batch.earlier[index])
-            known[index] = _marks_of_pages(layout)
-            waiting.discard(index)
+        for index in [index for index in batch.unsettled() if batch.futures[index].done()]:
+            batch.settle(index, cache_dir, ready)
+            if index in waiting:
+                layout = batch.layouts[index]
+                assert layout is not None
+                known[index] = _marks_of_pages(layout)
+                waiting.discard(index)
         if waiting:
             concurrent.futures.wait(
                 [batch.futures[index] for index in waiting],
                 timeout=_ANNOUNCEMENT_POLL_S,
                 return_when=concurrent.futures.FIRST_COMPLETED,
             )
-    return [known[index] for index in range(len(batch.jobs))]
+    return [known[index] for index in range(len(batch.layouts))]
 
 
 #: How often :func:`_page_marks` looks for announcements while no layout finishes.
@@ -657,31 +734,15 @@ def _with_kept_marks(
 
 
 def _collected(
-    batch: _Batch,
-    cache_dir: Path | None,
-    ready: Callable[[int, DocumentLayout], None] | None = None,
+    batch: _Batch, cache_dir: Path | None, ready: Ready | None = None
 ) -> list[DocumentLayout]:
-    """Every layout of ``batch``, once laid out (each is cached as it arrives).
-    ``ready(index, layout)`` is called for each as soon as it is there, while the others are
-    still being laid out."""
-    layouts = list(batch.layouts)
-    for index, layout in enumerate(layouts):
-        if ready is not None and layout is not None:
-            ready(index, layout)
-    by_future = {future: index for index, future in batch.futures.items()}
+    """Every layout of ``batch``, once all are there: each is settled (see
+    :meth:`_Batch.settle`) as soon as it finishes, in the order they finish."""
+    batch.place_known(cache_dir, ready)
+    by_future = {batch.futures[index]: index for index in batch.unsettled()}
     for future in concurrent.futures.as_completed(by_future):
-        index = by_future[future]
-        result = future.result()
-        layout = _completed(result, batch.earlier[index]) if batch.lineages else result
-        layouts[index] = layout
-        _cache_write(cache_dir, batch.keys[index], layout)
-        if ready is not None:
-            ready(index, layout)
-    if batch.lineages:
-        for lineage, key in zip(batch.lineages, batch.keys, strict=True):
-            if lineage:
-                store_in_cache(cache_dir, ((f"{lineage}.last", key.encode()),))
-    return [layout for layout in layouts if layout is not None]
+        batch.settle(by_future[future], cache_dir, ready)
+    return [layout for layout in batch.layouts if layout is not None]
 
 
 #: The options given to WeasyPrint, part of every cache key.
@@ -754,15 +815,17 @@ def print_by_chapters(
     front_pages = _front_page_guess(parts, layout)
     # The front and the frame are laid out as soon as the last chapter is, while its pages
     # are written.
-    marks = _page_marks(batch, workers)
+    marks = _page_marks(batch, workers, cache_dir, place)
     early = front_and_frame(marks, front_pages)
     extras = _submit(early, cache_dir, workers)
-    chapters = _collected(batch, cache_dir, ready=place)
+    chapters = _collected(batch, cache_dir, place)
     # What the workers announced is what they wrote (a chapter laid out again from scratch
     # after a failure may have announced the first attempt's pages).
     marks = [_marks_of_pages(chapter) for chapter in chapters]
     final = front_and_frame(marks, front_pages)
     if [one.html for one in final] != [one.html for one in early]:
+        for future in extras.futures.values():
+            future.cancel()
         extras = _submit(final, cache_dir, workers)
     # The chapters' pages are placed while the front and the frame are laid out.
     joined.prepare()
